@@ -1,0 +1,3 @@
+//! The data files compiled into the binary by `build.rs`.
+
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

@@ -1,0 +1,204 @@
+//! The catalogue's typed model: what a technology is, as stored in
+//! `data/technologies/<id>.json` and as served by the API.
+//!
+//! Every type and field carries a `///` doc comment: utoipa turns them into the
+//! descriptions of the OpenAPI document, so they are the public documentation.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What sort of technology an entry is. A closed set: a data file with any other
+/// value is rejected when the catalogue loads.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A programming or query language (Python, Java, SQL).
+    Language,
+    /// An engine or virtual machine that executes programs (Node.js, the JVM, .NET).
+    Runtime,
+    /// A framework for building web applications or HTTP APIs (Django, Spring Boot, Express).
+    WebFramework,
+    /// A library a backend is built with: ORMs, RPC toolkits, job queues, async runtimes.
+    Library,
+    /// A database management system of any data model (relational, document, key-value,
+    /// wide-column, graph, time-series, embedded).
+    Database,
+    /// An in-memory cache or data grid (Redis, Memcached).
+    Cache,
+    /// A message broker, queue or event-streaming platform (Kafka, RabbitMQ).
+    MessageBroker,
+    /// A full-text search engine or search library (Elasticsearch, Meilisearch).
+    SearchEngine,
+    /// A web server, application server, reverse proxy or load balancer (nginx, Tomcat).
+    WebServer,
+    /// An API style, protocol, interface description or serialization format (REST, gRPC).
+    ApiTechnology,
+    /// A platform that runs backends: containers, orchestration, serverless (Docker, Kubernetes).
+    Platform,
+}
+
+impl Kind {
+    /// Every kind, in the order the documentation lists them.
+    pub const ALL: [Kind; 11] = [
+        Kind::Language,
+        Kind::Runtime,
+        Kind::WebFramework,
+        Kind::Library,
+        Kind::Database,
+        Kind::Cache,
+        Kind::MessageBroker,
+        Kind::SearchEngine,
+        Kind::WebServer,
+        Kind::ApiTechnology,
+        Kind::Platform,
+    ];
+
+    /// The kind's wire name, as it appears in JSON and in query strings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Language => "language",
+            Kind::Runtime => "runtime",
+            Kind::WebFramework => "web_framework",
+            Kind::Library => "library",
+            Kind::Database => "database",
+            Kind::Cache => "cache",
+            Kind::MessageBroker => "message_broker",
+            Kind::SearchEngine => "search_engine",
+            Kind::WebServer => "web_server",
+            Kind::ApiTechnology => "api_technology",
+            Kind::Platform => "platform",
+        }
+    }
+
+    /// The kind with this wire name, if there is one.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+/// Typed edges from one technology to others, each a list of catalogue ids.
+/// Every id resolves to an entry of the catalogue; no entry points at itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relations {
+    /// Languages the technology itself is implemented in.
+    #[serde(default)]
+    pub written_in: Vec<String>,
+    /// Languages the technology is for: the language a framework or library is used
+    /// from, or the languages a runtime executes.
+    #[serde(default)]
+    pub for_language: Vec<String>,
+    /// Runtimes or platforms the technology runs on.
+    #[serde(default)]
+    pub runs_on: Vec<String>,
+    /// Technologies it is built on top of or derived from (a fork's origin, a
+    /// framework's base framework, a protocol's transport).
+    #[serde(default)]
+    pub built_on: Vec<String>,
+    /// Technologies that fill the same role and are chosen instead of it. Symmetric:
+    /// when A lists B, B lists A.
+    #[serde(default)]
+    pub alternative_to: Vec<String>,
+    /// Technologies commonly used together with it.
+    #[serde(default)]
+    pub used_with: Vec<String>,
+}
+
+/// External identifiers that name the technology in other systems, copied from the
+/// reference sources (endoflife.date, GitHub Linguist), never invented.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Identifiers {
+    /// Package URLs (purl) without a version, e.g. `pkg:pypi/django`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purl: Vec<String>,
+    /// CPE 2.3 names without a version, e.g. `cpe:2.3:a:djangoproject:django`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpe: Vec<String>,
+    /// Project names on Repology.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repology: Vec<String>,
+    /// The language's name in GitHub Linguist (languages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linguist: Option<String>,
+    /// The product's slug on endoflife.date, where it tracks the technology's releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endoflife: Option<String>,
+}
+
+impl Identifiers {
+    /// True when no identifier is known.
+    pub fn is_empty(&self) -> bool {
+        self.purl.is_empty()
+            && self.cpe.is_empty()
+            && self.repology.is_empty()
+            && self.linguist.is_none()
+            && self.endoflife.is_none()
+    }
+}
+
+/// One technology of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "id": "nodejs",
+    "name": "Node.js",
+    "aliases": ["node", "nodejs", "node.js"],
+    "kind": "runtime",
+    "summary": "A JavaScript runtime built on the V8 engine for servers and command-line tools.",
+    "tags": ["javascript", "event-driven", "non-blocking-io"],
+    "first_released": 2009,
+    "license": "MIT",
+    "website": "https://nodejs.org/"
+}))]
+pub struct Technology {
+    /// Stable, lowercase identifier (`[a-z0-9]+(-[a-z0-9]+)*`); never changes once published.
+    pub id: String,
+    /// The name as its makers write it.
+    pub name: String,
+    /// Other names people use for it; looking one up redirects to the entry.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// What sort of technology it is.
+    pub kind: Kind,
+    /// One sentence saying what it is.
+    pub summary: String,
+    /// A paragraph on what it is, how it works and where it fits.
+    pub description: String,
+    /// What it does well, named concretely.
+    pub strengths: Vec<String>,
+    /// Its real trade-offs and limits.
+    pub weaknesses: Vec<String>,
+    /// Work it is typically chosen for.
+    pub use_cases: Vec<String>,
+    /// Lowercase keywords (`[a-z0-9]+(-[a-z0-9]+)*`) for filtering and search.
+    pub tags: Vec<String>,
+    /// Typed edges to other entries of the catalogue.
+    #[serde(default)]
+    pub relations: Relations,
+    /// Year of the first public release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_released: Option<u16>,
+    /// Licence as an SPDX expression (`LicenseRef-Proprietary` for closed products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// The organisation or people who make it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub developer: Option<String>,
+    /// Official website (https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    /// Source repository (https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Official documentation (https).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation: Option<String>,
+    /// Identifiers in other systems (purl, CPE, Repology, Linguist, endoflife.date).
+    #[serde(default, skip_serializing_if = "Identifiers::is_empty")]
+    pub identifiers: Identifiers,
+    /// URLs (https) the entry's facts were taken from or checked against.
+    pub sources: Vec<String>,
+}

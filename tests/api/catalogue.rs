@@ -1,0 +1,186 @@
+//! Loading and validation: the embedded catalogue is valid, and each broken rule is
+//! reported with the file and field at fault.
+
+use stackatlas::catalogue::{Catalogue, LoadErrors, SourceFile};
+
+fn entry(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "name": format!("Name of {id}"),
+        "aliases": [],
+        "kind": "language",
+        "summary": "A summary.",
+        "description": "A description.",
+        "strengths": ["fast"],
+        "weaknesses": ["young"],
+        "use_cases": ["tests"],
+        "tags": ["test"],
+        "sources": ["https://example.org/"]
+    })
+}
+
+fn load(entries: &[serde_json::Value]) -> Result<Catalogue, LoadErrors> {
+    let files: Vec<SourceFile> = entries
+        .iter()
+        .map(|e| SourceFile {
+            path: format!("data/technologies/{}.json", e["id"].as_str().unwrap_or("x")),
+            text: e.to_string(),
+        })
+        .collect();
+    Catalogue::from_files(&files)
+}
+
+fn single_error(entries: &[serde_json::Value]) -> String {
+    let errors = load(entries).expect_err("the catalogue is rejected");
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    errors.0[0].to_string()
+}
+
+#[test]
+fn the_embedded_catalogue_is_valid() {
+    let catalogue = Catalogue::embedded().unwrap_or_else(|errors| panic!("{errors}"));
+    assert!(catalogue.get("nodejs").is_some());
+}
+
+#[test]
+fn a_valid_pair_loads() {
+    let mut a = entry("alpha");
+    a["relations"] = serde_json::json!({"used_with": ["beta"]});
+    let catalogue = load(&[a, entry("beta")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalogue.len(), 2);
+}
+
+#[test]
+fn an_unknown_field_names_the_file_and_field() {
+    let mut a = entry("alpha");
+    a["colour"] = "red".into();
+    let message = single_error(&[a]);
+    assert!(
+        message.starts_with("data/technologies/alpha.json"),
+        "{message}"
+    );
+    assert!(message.contains("colour"), "{message}");
+}
+
+#[test]
+fn an_unknown_kind_is_rejected_naming_the_field() {
+    let mut a = entry("alpha");
+    a["kind"] = "spaceship".into();
+    let message = single_error(&[a]);
+    assert!(message.contains("field `kind`"), "{message}");
+}
+
+#[test]
+fn a_missing_required_field_is_rejected() {
+    let mut a = entry("alpha");
+    a.as_object_mut().expect("object").remove("summary");
+    let message = single_error(&[a]);
+    assert!(message.contains("summary"), "{message}");
+}
+
+#[test]
+fn blank_text_is_rejected() {
+    let mut a = entry("alpha");
+    a["description"] = " ".into();
+    assert!(single_error(&[a]).contains("field `description`: must not be empty"));
+}
+
+#[test]
+fn an_unresolved_relation_is_rejected() {
+    let mut a = entry("alpha");
+    a["relations"] = serde_json::json!({"runs_on": ["ghost"]});
+    let message = single_error(&[a]);
+    assert!(
+        message.contains("field `relations.runs_on[0]`"),
+        "{message}"
+    );
+    assert!(message.contains("ghost"), "{message}");
+}
+
+#[test]
+fn a_self_edge_is_rejected() {
+    let mut a = entry("alpha");
+    a["relations"] = serde_json::json!({"alternative_to": ["alpha"]});
+    assert!(single_error(&[a]).contains("points at the entry itself"));
+}
+
+#[test]
+fn an_alias_shared_by_two_entries_is_rejected_case_insensitively() {
+    let mut a = entry("alpha");
+    a["aliases"] = serde_json::json!(["Shared"]);
+    let mut b = entry("beta");
+    b["aliases"] = serde_json::json!(["shared"]);
+    let message = single_error(&[a, b]);
+    assert!(
+        message.starts_with("data/technologies/beta.json: field `aliases[0]`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_alias_equal_to_another_id_is_rejected() {
+    let mut a = entry("alpha");
+    a["aliases"] = serde_json::json!(["BETA"]);
+    let errors = load(&[a, entry("beta")]).expect_err("rejected");
+    assert!(
+        errors
+            .to_string()
+            .contains("`beta` already names the entry"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_plain_http_url_is_rejected() {
+    let mut a = entry("alpha");
+    a["website"] = "http://example.org/".into();
+    assert!(single_error(&[a]).contains("field `website`"));
+    let mut b = entry("beta");
+    b["sources"] = serde_json::json!(["ftp://example.org/"]);
+    assert!(single_error(&[b]).contains("field `sources[0]`"));
+}
+
+#[test]
+fn an_id_that_is_not_a_slug_or_not_the_file_name_is_rejected() {
+    let a = entry("Alpha_1");
+    assert!(
+        load(&[a])
+            .expect_err("rejected")
+            .to_string()
+            .contains("not a lowercase slug")
+    );
+    let files = [SourceFile {
+        path: "data/technologies/other.json".to_owned(),
+        text: entry("alpha").to_string(),
+    }];
+    let errors = Catalogue::from_files(&files).expect_err("rejected");
+    assert!(
+        errors.to_string().contains("must match the file name"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn malformed_json_names_the_line() {
+    let files = [SourceFile {
+        path: "data/technologies/alpha.json".to_owned(),
+        text: "{\n  \"id\": \"alpha\",\n  oops\n}".to_owned(),
+    }];
+    let message = Catalogue::from_files(&files)
+        .expect_err("rejected")
+        .to_string();
+    assert!(
+        message.contains("data/technologies/alpha.json"),
+        "{message}"
+    );
+    assert!(message.contains("line 3"), "{message}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut a = entry("alpha");
+    a["website"] = "http://a".into();
+    a["tags"] = serde_json::json!(["Not A Slug"]);
+    let errors = load(&[a]).expect_err("rejected");
+    assert_eq!(errors.0.len(), 2, "{errors}");
+}

@@ -1,0 +1,10 @@
+//! Integration tests through the real application. One test binary; shared set-up
+//! lives in `helpers`.
+
+mod catalogue;
+mod errors;
+mod helpers;
+mod openapi;
+mod search;
+mod server;
+mod technologies;
