@@ -42,9 +42,11 @@ fn main() -> std::io::Result<()> {
     let data = manifest.join("data");
     println!("cargo:rerun-if-changed=data");
     println!("cargo:rerun-if-changed=data/technologies");
+    println!("cargo:rerun-if-changed=data/lifecycle");
     let out_path =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
     let mut out = fs::File::create(out_path)?;
     write_table(&mut out, "TECHNOLOGIES", &data.join("technologies"))?;
+    write_table(&mut out, "LIFECYCLES", &data.join("lifecycle"))?;
     Ok(())
 }

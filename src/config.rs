@@ -19,4 +19,7 @@ pub struct Settings {
     /// Print the OpenAPI document to standard output and exit.
     #[arg(long)]
     pub print_openapi: bool,
+    /// Print the JSON Schema of the data files to standard output and exit.
+    #[arg(long)]
+    pub print_data_schema: bool,
 }

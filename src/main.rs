@@ -26,6 +26,21 @@ async fn main() -> ExitCode {
         };
     }
 
+    if settings.print_data_schema {
+        return match serde_json::to_string_pretty(
+            &stackatlas::catalogue::schema::technology_json_schema(),
+        ) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("cannot render the data schema: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+
     let loaded = match &settings.data_dir {
         Some(dir) => Catalogue::from_dir(dir),
         None => Catalogue::embedded(),

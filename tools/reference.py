@@ -46,6 +46,18 @@ def iso(value):
     return str(value)
 
 
+def snapshot_date():
+    """The date of the endoflife.date snapshot, from the reference README's table."""
+    import re
+    with open(REFERENCE / "README.md") as f:
+        for line in f:
+            if line.startswith("| endoflife/"):
+                found = re.search(r"\((\d{4}-\d{2}-\d{2})\)", line)
+                if found:
+                    return found.group(1)
+    sys.exit("cannot find the endoflife.date snapshot date in the reference README")
+
+
 def lifecycle(product):
     doc = endoflife(product)
     cycles = []
@@ -66,7 +78,7 @@ def lifecycle(product):
         if rel.get("latestReleaseDate") is not None:
             cycle["latest_release_date"] = iso(rel["latestReleaseDate"])
         cycles.append({k: v for k, v in cycle.items() if v is not None})
-    return {"product": product, "title": doc.get("title"), "releases": cycles}
+    return {"product": product, "title": doc.get("title"), "as_of": snapshot_date(), "releases": cycles}
 
 
 def linguist(name):

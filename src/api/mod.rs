@@ -76,6 +76,8 @@ where
             scope::scope("/v1")
                 .service(technologies::list_technologies)
                 .service(technologies::get_technology)
+                .service(technologies::get_releases)
+                .service(technologies::get_related)
                 .service(search::search),
         )
         .service(meta::index)

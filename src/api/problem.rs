@@ -146,6 +146,21 @@ impl ApiError {
         error
     }
 
+    /// 404: the technology exists but endoflife.date does not track its releases.
+    pub fn no_lifecycle(req: &HttpRequest, id: &str) -> ApiError {
+        let mut error = ApiError::new(
+            req,
+            StatusCode::NOT_FOUND,
+            "urn:stackatlas:problem:no-lifecycle",
+            "No release lifecycle",
+            format!(
+                "endoflife.date does not track the release cycles of `{id}`; the entry itself is at /v1/technologies/{id}"
+            ),
+        );
+        error.0.problem.parameter = Some("id".to_owned());
+        error
+    }
+
     /// 404: nothing is served at this path.
     pub fn route_not_found(req: &HttpRequest) -> ApiError {
         ApiError::new(

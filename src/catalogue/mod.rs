@@ -5,13 +5,17 @@
 //! finds into answers.
 
 mod embedded;
+pub mod lifecycle;
 pub mod model;
+pub mod schema;
 mod validate;
 
 use std::collections::HashMap;
 use std::fmt;
 
+pub use lifecycle::{Date, ReleaseCycle, StoredLifecycle};
 pub use model::{Identifiers, Kind, Relations, Technology};
+pub use validate::relation_lists;
 
 /// A data file: the path it was read from (for error messages) and its text.
 #[derive(Debug, Clone)]
@@ -72,6 +76,14 @@ pub struct Catalogue {
     by_id: HashMap<String, usize>,
     /// Lowercased aliases to positions in `technologies`.
     by_alias: HashMap<String, usize>,
+    /// Release cycles by technology position.
+    lifecycles: HashMap<usize, StoredLifecycle>,
+    /// Lowercased, version-less package URLs to positions.
+    by_purl: HashMap<String, usize>,
+    /// Lowercased CPE names (without version) with positions.
+    cpes: Vec<(String, usize)>,
+    /// The oldest day any lifecycle fact was taken on.
+    lifecycle_as_of: Option<Date>,
 }
 
 /// What a key names: the entry itself, or another name of it.
@@ -86,70 +98,62 @@ pub enum Lookup<'a> {
 impl Catalogue {
     /// The catalogue compiled into the binary from `data/`.
     pub fn embedded() -> Result<Catalogue, LoadErrors> {
-        let files = embedded::TECHNOLOGIES
-            .iter()
-            .map(|(path, text)| SourceFile {
-                path: (*path).to_owned(),
-                text: (*text).to_owned(),
-            })
-            .collect::<Vec<_>>();
-        Catalogue::from_files(&files)
+        let files = |table: &[(&str, &str)]| {
+            table
+                .iter()
+                .map(|(path, text)| SourceFile {
+                    path: (*path).to_owned(),
+                    text: (*text).to_owned(),
+                })
+                .collect::<Vec<_>>()
+        };
+        Catalogue::from_sources(&files(embedded::TECHNOLOGIES), &files(embedded::LIFECYCLES))
     }
 
     /// The catalogue in a directory laid out like `data/`: every
-    /// `technologies/*.json` file below `dir`.
+    /// `technologies/*.json` and `lifecycle/*.json` file below `dir` (the
+    /// `lifecycle` folder may be absent).
     pub fn from_dir(dir: &std::path::Path) -> Result<Catalogue, LoadErrors> {
-        let technologies = dir.join("technologies");
-        let fail = |message: String| {
-            LoadErrors(vec![LoadError {
-                file: technologies.display().to_string(),
-                field: String::new(),
-                message,
-            }])
-        };
-        let entries = std::fs::read_dir(&technologies)
-            .map_err(|e| fail(format!("cannot read the directory: {e}")))?;
-        let mut paths = Vec::new();
-        for entry in entries {
-            let path = entry
-                .map_err(|e| fail(format!("cannot list the directory: {e}")))?
-                .path();
-            if path.extension().is_some_and(|ext| ext == "json") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        let mut files = Vec::with_capacity(paths.len());
-        for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                LoadErrors(vec![LoadError {
-                    file: path.display().to_string(),
-                    field: String::new(),
-                    message: format!("cannot read the file: {e}"),
-                }])
-            })?;
-            files.push(SourceFile {
-                path: path.display().to_string(),
-                text,
-            });
-        }
-        Catalogue::from_files(&files)
+        let technologies = read_json_files(&dir.join("technologies"), true)?;
+        let lifecycles = read_json_files(&dir.join("lifecycle"), false)?;
+        Catalogue::from_sources(&technologies, &lifecycles)
     }
 
-    /// Parses and validates technology files into a catalogue.
+    /// Parses and validates technology files into a catalogue without lifecycles.
     pub fn from_files(files: &[SourceFile]) -> Result<Catalogue, LoadErrors> {
+        Catalogue::from_sources(files, &[])
+    }
+
+    /// Parses and validates technology and lifecycle files into a catalogue.
+    pub fn from_sources(
+        files: &[SourceFile],
+        lifecycle_files: &[SourceFile],
+    ) -> Result<Catalogue, LoadErrors> {
         let mut errors = Vec::new();
         let mut parsed = Vec::with_capacity(files.len());
         for file in files {
-            match parse_technology(file) {
+            match parse_json::<Technology>(file) {
                 Ok(technology) => parsed.push((file.path.clone(), technology)),
                 Err(error) => errors.push(error),
             }
         }
+        let mut stored_lifecycles = Vec::with_capacity(lifecycle_files.len());
+        for file in lifecycle_files {
+            match parse_json::<StoredLifecycle>(file) {
+                Ok(lifecycle) => stored_lifecycles.push((file.path.clone(), lifecycle)),
+                Err(error) => errors.push(error),
+            }
+        }
         errors.extend(validate::catalogue(&parsed));
+        errors.extend(validate::lifecycles(&parsed, &stored_lifecycles));
         if !errors.is_empty() {
             return Err(LoadErrors(errors));
         }
+        let lifecycle_as_of = stored_lifecycles.iter().map(|(_, l)| l.as_of).min();
+        let mut by_product: HashMap<String, StoredLifecycle> = stored_lifecycles
+            .into_iter()
+            .map(|(_, l)| (l.product.clone(), l))
+            .collect();
         let mut technologies: Vec<Technology> = parsed.into_iter().map(|(_, t)| t).collect();
         technologies.sort_by(|a, b| {
             a.name
@@ -167,11 +171,87 @@ impl Catalogue {
             .enumerate()
             .flat_map(|(position, t)| t.aliases.iter().map(move |a| (a.to_lowercase(), position)))
             .collect();
+        let lifecycles = technologies
+            .iter()
+            .enumerate()
+            .filter_map(|(position, t)| {
+                let product = t.identifiers.endoflife.as_ref()?;
+                by_product.remove(product).map(|l| (position, l))
+            })
+            .collect();
+        // Each purl is found as recorded and, where no other entry claims it,
+        // without its qualifiers.
+        let mut by_purl = HashMap::new();
+        for keep_qualifiers in [true, false] {
+            for (position, technology) in technologies.iter().enumerate() {
+                for purl in &technology.identifiers.purl {
+                    by_purl
+                        .entry(normalise_purl(purl, keep_qualifiers))
+                        .or_insert(position);
+                }
+            }
+        }
+
+        let cpes = technologies
+            .iter()
+            .enumerate()
+            .flat_map(|(position, t)| {
+                t.identifiers
+                    .cpe
+                    .iter()
+                    .map(move |c| (c.to_lowercase(), position))
+            })
+            .collect();
         Ok(Catalogue {
             technologies,
             by_id,
             by_alias,
+            lifecycles,
+            by_purl,
+            cpes,
+            lifecycle_as_of,
         })
+    }
+
+    /// The release cycles of the entry at `position`, when endoflife.date tracks it.
+    pub fn lifecycle(&self, position: usize) -> Option<&StoredLifecycle> {
+        self.lifecycles.get(&position)
+    }
+
+    /// The oldest day the catalogue's lifecycle facts were taken on.
+    pub fn lifecycle_as_of(&self) -> Option<Date> {
+        self.lifecycle_as_of
+    }
+
+    /// Position of the entry with exactly this id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The entry a package URL names, with or without version, qualifiers or subpath
+    /// (`pkg:pypi/django@5.0` finds Django). Qualifiers decide only where the
+    /// catalogue records them (`pkg:oci/caddy?repository_url=…`).
+    pub fn find_by_purl(&self, purl: &str) -> Option<usize> {
+        self.by_purl
+            .get(&normalise_purl(purl, true))
+            .or_else(|| self.by_purl.get(&normalise_purl(purl, false)))
+            .copied()
+    }
+
+    /// The entry a CPE name names, with or without version and later components
+    /// (`cpe:2.3:a:nodejs:node.js:20.1.0:*:*:*:*:*:*:*` finds Node.js).
+    pub fn find_by_cpe(&self, cpe: &str) -> Option<usize> {
+        let cpe = cpe.to_lowercase();
+        self.cpes
+            .iter()
+            .filter(|(known, _)| {
+                cpe == *known
+                    || cpe
+                        .strip_prefix(known.as_str())
+                        .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .max_by_key(|(known, _)| known.len())
+            .map(|(_, position)| *position)
     }
 
     /// Every entry, sorted by name.
@@ -207,7 +287,63 @@ impl Catalogue {
     }
 }
 
-fn parse_technology(file: &SourceFile) -> Result<Technology, LoadError> {
+/// A package URL without version and subpath, lowercased; with its qualifiers
+/// when `keep_qualifiers`.
+fn normalise_purl(purl: &str, keep_qualifiers: bool) -> String {
+    let purl = purl.split('#').next().unwrap_or_default();
+    let (base, qualifiers) = match purl.split_once('?') {
+        Some((base, qualifiers)) => (base, Some(qualifiers)),
+        None => (purl, None),
+    };
+    let base = base
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    match qualifiers {
+        Some(qualifiers) if keep_qualifiers => format!("{base}?{qualifiers}").to_lowercase(),
+        _ => base.to_lowercase(),
+    }
+}
+
+fn read_json_files(dir: &std::path::Path, required: bool) -> Result<Vec<SourceFile>, LoadErrors> {
+    let fail = |file: &std::path::Path, message: String| {
+        LoadErrors(vec![LoadError {
+            file: file.display().to_string(),
+            field: String::new(),
+            message,
+        }])
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if !required && error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(error) => return Err(fail(dir, format!("cannot read the directory: {error}"))),
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| fail(dir, format!("cannot list the directory: {e}")))?
+            .path();
+        if path.extension().is_some_and(|ext| ext == "json") {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| fail(&path, format!("cannot read the file: {e}")))?;
+        files.push(SourceFile {
+            path: path.display().to_string(),
+            text,
+        });
+    }
+    Ok(files)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(file: &SourceFile) -> Result<T, LoadError> {
     let deserializer = &mut serde_json::Deserializer::from_str(&file.text);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let field = error.path().to_string();

@@ -155,6 +155,7 @@ impl Identifiers {
 }))]
 pub struct Technology {
     /// Stable, lowercase identifier (`[a-z0-9]+(-[a-z0-9]+)*`); never changes once published.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
     pub id: String,
     /// The name as its makers write it.
     pub name: String,
@@ -180,6 +181,7 @@ pub struct Technology {
     pub relations: Relations,
     /// Year of the first public release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1950, maximum = 2100)]
     pub first_released: Option<u16>,
     /// Licence as an SPDX expression (`LicenseRef-Proprietary` for closed products).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,12 +191,15 @@ pub struct Technology {
     pub developer: Option<String>,
     /// Official website (https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https://")]
     pub website: Option<String>,
     /// Source repository (https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https://")]
     pub repository: Option<String>,
     /// Official documentation (https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https://")]
     pub documentation: Option<String>,
     /// Identifiers in other systems (purl, CPE, Repology, Linguist, endoflife.date).
     #[serde(default, skip_serializing_if = "Identifiers::is_empty")]

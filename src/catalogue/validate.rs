@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{LoadError, Technology};
+use super::lifecycle::StoredLifecycle;
+use super::{Kind, LoadError, Technology};
 
 /// Lowest year accepted as a first release.
 const EARLIEST_YEAR: u16 = 1950;
@@ -126,14 +127,47 @@ fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
             check.url(field, url);
         }
     }
-    for (field, value) in [
-        ("license", &technology.license),
-        ("developer", &technology.developer),
-    ] {
-        if let Some(text) = value {
-            check.non_blank(field, text);
+    if let Some(developer) = &technology.developer {
+        check.non_blank("developer", developer);
+    }
+    if let Some(license) = &technology.license
+        && let Err(error) = spdx::Expression::parse(license)
+    {
+        check.fail(
+            "license",
+            format!("`{license}` is not a valid SPDX license expression: {error}"),
+        );
+    }
+    let identifiers = &technology.identifiers;
+    for (position, purl) in identifiers.purl.iter().enumerate() {
+        let valid = purl
+            .strip_prefix("pkg:")
+            .is_some_and(|rest| rest.contains('/'))
+            && !purl.contains(['@', '#', ' ']);
+        if !valid {
+            check.fail(
+                format!("identifiers.purl[{position}]"),
+                format!(
+                    "`{purl}` is not a version-less package URL (pkg:type/name, qualifiers allowed)"
+                ),
+            );
         }
     }
+    for (position, cpe) in identifiers.cpe.iter().enumerate() {
+        if !(cpe.starts_with("cpe:2.3:") || cpe.starts_with("cpe:/")) || cpe.contains(' ') {
+            check.fail(
+                format!("identifiers.cpe[{position}]"),
+                format!("`{cpe}` is not a CPE name (cpe:2.3:… or cpe:/…)"),
+            );
+        }
+    }
+    if identifiers.linguist.is_some() && technology.kind != Kind::Language {
+        check.fail(
+            "identifiers.linguist",
+            "only languages have a Linguist name",
+        );
+    }
+
     if let Some(year) = technology.first_released
         && !(EARLIEST_YEAR..=LATEST_YEAR).contains(&year)
     {
@@ -192,19 +226,88 @@ pub fn catalogue(entries: &[(String, Technology)]) -> Vec<LoadError> {
         }
     }
 
-    // Relations resolve to ids, without self-edges or repeats.
-    let ids: HashSet<&str> = entries.iter().map(|(_, t)| t.id.as_str()).collect();
+    // Identifiers name one entry only.
+    let mut identifier_owners: HashMap<(&str, String), &str> = HashMap::new();
+    for (file, technology) in entries {
+        let ids = &technology.identifiers;
+        let keyed = ids
+            .purl
+            .iter()
+            .enumerate()
+            .map(|(p, v)| ("purl", format!("identifiers.purl[{p}]"), v))
+            .chain(
+                ids.cpe
+                    .iter()
+                    .enumerate()
+                    .map(|(p, v)| ("cpe", format!("identifiers.cpe[{p}]"), v)),
+            )
+            .chain(
+                ids.endoflife
+                    .iter()
+                    .map(|v| ("endoflife", "identifiers.endoflife".to_owned(), v)),
+            )
+            .chain(
+                ids.linguist
+                    .iter()
+                    .map(|v| ("linguist", "identifiers.linguist".to_owned(), v)),
+            );
+        for (scheme, field, value) in keyed {
+            match identifier_owners.insert((scheme, value.to_lowercase()), &technology.id) {
+                Some(owner) if owner != technology.id => errors.push(LoadError {
+                    file: file.clone(),
+                    field,
+                    message: format!("`{value}` already identifies the entry `{owner}`"),
+                }),
+                _ => {}
+            }
+        }
+    }
+
+    // Relations resolve to ids of the right kind, without self-edges or repeats;
+    // "alternative to" goes both ways.
+    let kinds: HashMap<&str, Kind> = entries
+        .iter()
+        .map(|(_, t)| (t.id.as_str(), t.kind))
+        .collect();
+    let alternatives: HashSet<(&str, &str)> = entries
+        .iter()
+        .flat_map(|(_, t)| {
+            t.relations
+                .alternative_to
+                .iter()
+                .map(move |o| (t.id.as_str(), o.as_str()))
+        })
+        .collect();
     for (file, technology) in entries {
         for (relation, targets) in relation_lists(technology) {
             let mut seen = HashSet::new();
             for (position, target) in targets.iter().enumerate() {
                 let field = format!("relations.{relation}[{position}]");
+                let expected: &[Kind] = match relation {
+                    "written_in" | "for_language" => &[Kind::Language],
+                    "runs_on" => &[Kind::Runtime, Kind::Platform],
+                    _ => &[],
+                };
                 let message = if target == &technology.id {
                     Some(format!("`{target}` points at the entry itself"))
-                } else if !ids.contains(target.as_str()) {
+                } else if !kinds.contains_key(target.as_str()) {
                     Some(format!("`{target}` is not the id of any entry"))
                 } else if !seen.insert(target) {
                     Some(format!("`{target}` is listed twice"))
+                } else if !expected.is_empty() && !expected.contains(&kinds[target.as_str()]) {
+                    let names: Vec<&str> = expected.iter().map(|k| k.as_str()).collect();
+                    Some(format!(
+                        "`{target}` is a {}, but `{relation}` points at a {}",
+                        kinds[target.as_str()].as_str(),
+                        names.join(" or ")
+                    ))
+                } else if relation == "alternative_to"
+                    && !alternatives.contains(&(target.as_str(), technology.id.as_str()))
+                {
+                    Some(format!(
+                        "`{target}` does not list `{}` as an alternative in return (the relation is symmetric)",
+                        technology.id
+                    ))
                 } else {
                     None
                 };
@@ -216,6 +319,79 @@ pub fn catalogue(entries: &[(String, Technology)]) -> Vec<LoadError> {
                     });
                 }
             }
+        }
+    }
+    errors
+}
+
+/// Checks lifecycle files against the entries that name them: each named product
+/// has a file, each file is named by an entry, and each cycle's milestones are in
+/// order.
+pub fn lifecycles(
+    entries: &[(String, Technology)],
+    lifecycles: &[(String, StoredLifecycle)],
+) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let mut products: HashMap<&str, &str> = HashMap::new();
+    for (file, lifecycle) in lifecycles {
+        let expected = format!("{}.json", lifecycle.product);
+        if !file.ends_with(&format!("/{expected}")) && *file != expected {
+            errors.push(LoadError {
+                file: file.clone(),
+                field: "product".to_owned(),
+                message: format!(
+                    "must match the file name (expected the file to be named {expected})"
+                ),
+            });
+        }
+        if products.insert(&lifecycle.product, file).is_some() {
+            errors.push(LoadError {
+                file: file.clone(),
+                field: "product".to_owned(),
+                message: format!("`{}` has two lifecycle files", lifecycle.product),
+            });
+        }
+        let mut cycles = HashSet::new();
+        for (position, cycle) in lifecycle.releases.iter().enumerate() {
+            if !cycles.insert(cycle.cycle.as_str()) {
+                errors.push(LoadError {
+                    file: file.clone(),
+                    field: format!("releases[{position}].cycle"),
+                    message: format!("`{}` is listed twice", cycle.cycle),
+                });
+            }
+            for (field, message) in cycle.check() {
+                errors.push(LoadError {
+                    file: file.clone(),
+                    field: format!("releases[{position}].{field}"),
+                    message,
+                });
+            }
+        }
+    }
+    let mut named = HashSet::new();
+    for (file, technology) in entries {
+        if let Some(product) = &technology.identifiers.endoflife {
+            named.insert(product.as_str());
+            if !products.contains_key(product.as_str()) {
+                errors.push(LoadError {
+                    file: file.clone(),
+                    field: "identifiers.endoflife".to_owned(),
+                    message: format!("no lifecycle file data/lifecycle/{product}.json holds this product's release cycles"),
+                });
+            }
+        }
+    }
+    for (file, lifecycle) in lifecycles {
+        if !named.contains(lifecycle.product.as_str()) {
+            errors.push(LoadError {
+                file: file.clone(),
+                field: "product".to_owned(),
+                message: format!(
+                    "no technology names `{}` in identifiers.endoflife",
+                    lifecycle.product
+                ),
+            });
         }
     }
     errors

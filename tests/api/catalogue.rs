@@ -184,3 +184,75 @@ fn every_problem_is_reported_at_once() {
     let errors = load(&[a]).expect_err("rejected");
     assert_eq!(errors.0.len(), 2, "{errors}");
 }
+
+#[test]
+fn an_invalid_spdx_licence_is_rejected() {
+    let mut a = entry("alpha");
+    a["license"] = "MIT-ish".into();
+    assert!(single_error(&[a]).contains("field `license`"));
+    let mut b = entry("beta");
+    b["license"] = "Apache-2.0 OR LicenseRef-Proprietary".into();
+    assert!(load(&[b]).is_ok());
+}
+
+#[test]
+fn a_one_sided_alternative_is_rejected() {
+    let mut a = entry("alpha");
+    a["relations"] = serde_json::json!({"alternative_to": ["beta"]});
+    let message = single_error(&[a, entry("beta")]);
+    assert!(message.contains("symmetric"), "{message}");
+}
+
+#[test]
+fn a_relation_to_the_wrong_kind_is_rejected() {
+    let mut a = entry("alpha");
+    a["kind"] = "web_framework".into();
+    let mut b = entry("beta");
+    b["kind"] = "database".into();
+    a["relations"] = serde_json::json!({"written_in": ["beta"]});
+    let message = single_error(&[a, b]);
+    assert!(
+        message.contains("relations.written_in[0]") && message.contains("language"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_identifier_shared_by_two_entries_is_rejected() {
+    let mut a = entry("alpha");
+    a["identifiers"] = serde_json::json!({"purl": ["pkg:npm/shared"]});
+    let mut b = entry("beta");
+    b["identifiers"] = serde_json::json!({"purl": ["pkg:npm/shared"]});
+    assert!(single_error(&[a, b]).contains("already identifies the entry `alpha`"));
+}
+
+#[test]
+fn lifecycle_rules_name_file_and_field() {
+    let mut a = entry("alpha");
+    a["identifiers"] = serde_json::json!({"endoflife": "alpha"});
+    let technologies = [SourceFile {
+        path: "data/technologies/alpha.json".to_owned(),
+        text: a.to_string(),
+    }];
+    let lifecycle = serde_json::json!({
+        "product": "alpha", "as_of": "2026-08-22",
+        "releases": [{"cycle": "1", "release_date": "2024-01-01", "end_of_life": "2023-01-01"}]
+    });
+    let files = [SourceFile {
+        path: "data/lifecycle/alpha.json".to_owned(),
+        text: lifecycle.to_string(),
+    }];
+    let errors = Catalogue::from_sources(&technologies, &files).expect_err("rejected");
+    let message = errors.to_string();
+    assert!(
+        message.contains("data/lifecycle/alpha.json: field `releases[0].end_of_life`"),
+        "{message}"
+    );
+    let missing = Catalogue::from_sources(&technologies, &[])
+        .expect_err("rejected")
+        .to_string();
+    assert!(
+        missing.contains("field `identifiers.endoflife`"),
+        "{missing}"
+    );
+}

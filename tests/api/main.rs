@@ -2,8 +2,10 @@
 //! lives in `helpers`.
 
 mod catalogue;
+mod coverage;
 mod errors;
 mod helpers;
+mod lifecycle;
 mod openapi;
 mod search;
 mod server;
