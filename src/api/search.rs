@@ -40,7 +40,8 @@ pub struct SearchParams {
     tag: Option<Vec<String>>,
 }
 
-const SEARCH_PARAMS: &[&str] = &["q", "page", "per_page", "kind", "tag"];
+/// The search operation's own parameters; the filters are [`Filters::PARAMS`].
+const SEARCH_PARAMS: &[&str] = &["q", "page", "per_page"];
 
 /// One search result.
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,7 +82,7 @@ pub async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, SEARCH_PARAMS)?;
+    let query = QueryPairs::parse(&req, &[SEARCH_PARAMS, Filters::PARAMS])?;
     let q = query.single("q")?.unwrap_or_default();
     if q.trim().is_empty() {
         return Err(ApiError::invalid_parameter(

@@ -45,7 +45,8 @@ pub struct ListParams {
     cpe: Option<String>,
 }
 
-const LIST_PARAMS: &[&str] = &["page", "per_page", "kind", "tag", "purl", "cpe"];
+/// The list operation's own parameters; the filters are [`Filters::PARAMS`].
+const LIST_PARAMS: &[&str] = &["page", "per_page", "purl", "cpe"];
 
 /// Longest accepted `purl` or `cpe` value.
 const MAX_IDENTIFIER_CHARS: usize = 500;
@@ -85,6 +86,9 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// The query parameters the filters read, shared by every filtered operation.
+    pub const PARAMS: &'static [&'static str] = &["kind", "tag"];
+
     /// Parses `kind` and `tag` from the query.
     pub fn parse(query: &QueryPairs<'_>) -> Result<Filters, ApiError> {
         let kinds = query.list("kind", Kind::parse, || {
@@ -183,7 +187,7 @@ pub async fn list_technologies(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, LIST_PARAMS)?;
+    let query = QueryPairs::parse(&req, &[LIST_PARAMS, Filters::PARAMS])?;
     let pagination = query.pagination()?;
     let filters = Filters::parse(&query)?;
     let purl = identifier(&query, "purl", &["pkg:"])?;
