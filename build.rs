@@ -48,5 +48,16 @@ fn main() -> std::io::Result<()> {
     let mut out = fs::File::create(out_path)?;
     write_table(&mut out, "TECHNOLOGIES", &data.join("technologies"))?;
     write_table(&mut out, "LIFECYCLES", &data.join("lifecycle"))?;
+    let meta = data.join("catalogue.json");
+    println!("cargo:rerun-if-changed=data/catalogue.json");
+    if meta.exists() {
+        writeln!(
+            out,
+            "pub static META: Option<(&str, &str)> = Some((\"data/catalogue.json\", include_str!({:?})));",
+            meta.canonicalize()?.display().to_string()
+        )?;
+    } else {
+        writeln!(out, "pub static META: Option<(&str, &str)> = None;")?;
+    }
     Ok(())
 }

@@ -1,6 +1,13 @@
-//! Settings, from command-line flags or their environment-variable twins.
+//! Settings, from command-line flags or their environment-variable twins. Every
+//! knob is here, listed by `--help` and in the README; an invalid value stops the
+//! process at start with a message naming the flag.
+
+use std::time::Duration;
 
 use clap::Parser;
+
+use crate::api::HttpSettings;
+use crate::api::answer::CachePolicy;
 
 /// Stack Atlas: a JSON REST API over a curated catalogue of backend technologies.
 #[derive(Debug, Clone, Parser)]
@@ -12,14 +19,90 @@ pub struct Settings {
     /// Port to listen on (0 picks a free one).
     #[arg(long, env = "STACKATLAS_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Serve the catalogue in this directory (laid out like `data/`, with a
-    /// `technologies/` folder) instead of the one compiled into the binary.
+    /// Serve the catalogue in this directory (laid out like `data/`: `technologies/`,
+    /// optional `lifecycle/` and `catalogue.json`) instead of the one compiled in;
+    /// SIGHUP re-reads it.
     #[arg(long, env = "STACKATLAS_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Worker threads (0: one per CPU core).
+    #[arg(long, env = "STACKATLAS_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Most concurrent connections per worker.
+    #[arg(long, env = "STACKATLAS_MAX_CONNECTIONS", default_value_t = 25_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Seconds an idle keep-alive connection stays open (0 turns keep-alive off).
+    #[arg(long, env = "STACKATLAS_KEEP_ALIVE", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub keep_alive: u64,
+    /// Milliseconds a client has to send a request's head before it gets 408.
+    #[arg(long, env = "STACKATLAS_CLIENT_REQUEST_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub client_request_timeout_ms: u64,
+    /// Milliseconds allowed for a client to close a connection after the answer.
+    #[arg(long, env = "STACKATLAS_CLIENT_DISCONNECT_TIMEOUT_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub client_disconnect_timeout_ms: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM (below Kubernetes' 30 s
+    /// grace period).
+    #[arg(long, env = "STACKATLAS_SHUTDOWN_TIMEOUT", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_timeout: u64,
+    /// Longest accepted query string, in bytes (longer: 414).
+    #[arg(long, env = "STACKATLAS_MAX_QUERY_LENGTH", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(64..=65_536))]
+    pub max_query_length: u64,
+    /// Requests each client may make per window (0 turns rate limiting off).
+    #[arg(long, env = "STACKATLAS_RATE_LIMIT", default_value_t = 1200)]
+    pub rate_limit: u64,
+    /// Length of the rate-limit window, in seconds.
+    #[arg(long, env = "STACKATLAS_RATE_LIMIT_WINDOW", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub rate_limit_window: u64,
+    /// Believe `X-Forwarded-For` (its last address) as the client's address: set it
+    /// only behind a proxy that appends it.
+    #[arg(long, env = "STACKATLAS_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// Origins whose scripts may read answers (comma-separated); empty: any origin.
+    #[arg(long, env = "STACKATLAS_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+    /// `max-age` of successful answers, in seconds.
+    #[arg(long, env = "STACKATLAS_CACHE_MAX_AGE", default_value_t = 300, value_parser = clap::value_parser!(u32).range(0..=31_536_000))]
+    pub cache_max_age: u32,
+    /// `stale-while-revalidate` of successful answers, in seconds.
+    #[arg(long, env = "STACKATLAS_STALE_WHILE_REVALIDATE", default_value_t = 86_400, value_parser = clap::value_parser!(u32).range(0..=31_536_000))]
+    pub stale_while_revalidate: u32,
+    /// Log one line per request (at `info`, on standard error, written off the
+    /// request path).
+    #[arg(long, env = "STACKATLAS_ACCESS_LOG", default_value_t = true, action = clap::ArgAction::Set)]
+    pub access_log: bool,
     /// Print the OpenAPI document to standard output and exit.
     #[arg(long)]
     pub print_openapi: bool,
     /// Print the JSON Schema of the data files to standard output and exit.
     #[arg(long)]
     pub print_data_schema: bool,
+}
+
+/// An origin: `scheme://host[:port]`, no path.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{text}` is not an origin (expected http(s)://host[:port])"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(format!(
+            "`{text}` is not an origin (expected http(s)://host[:port], no path)"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+impl Settings {
+    /// The HTTP behaviour these settings ask for.
+    pub fn http(&self) -> HttpSettings {
+        HttpSettings {
+            cache: CachePolicy::new(self.cache_max_age, self.stale_while_revalidate),
+            cors_origins: self.cors_origins.clone(),
+            max_query_length: self.max_query_length as usize,
+            rate_limit: (self.rate_limit > 0).then_some(self.rate_limit),
+            rate_limit_window: Duration::from_secs(self.rate_limit_window),
+            trust_forwarded_for: self.trust_forwarded_for,
+            access_log: self.access_log,
+        }
+    }
 }

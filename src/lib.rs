@@ -8,4 +8,6 @@
 pub mod api;
 pub mod catalogue;
 pub mod config;
+pub mod logging;
 pub mod search;
+pub mod snapshot;

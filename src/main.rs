@@ -1,62 +1,70 @@
 //! The server binary: read settings, load the catalogue, serve until stopped.
+//! SIGTERM (and SIGINT) stop accepting, let in-flight requests finish within the
+//! shutdown timeout, and exit 0; SIGHUP reloads the catalogue.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use clap::Parser;
 use stackatlas::api::{self, AppState};
-use stackatlas::catalogue::Catalogue;
 use stackatlas::config::Settings;
+use stackatlas::snapshot::{Snapshots, Source};
+
+fn print_json(value: Result<String, serde_json::Error>, what: &str) -> ExitCode {
+    match value {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot render the {what}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 #[actix_web::main]
 async fn main() -> ExitCode {
     let settings = Settings::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-
     if settings.print_openapi {
-        return match api::openapi().to_pretty_json() {
-            Ok(json) => {
-                println!("{json}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("cannot render the OpenAPI document: {error}");
-                ExitCode::FAILURE
-            }
-        };
+        return print_json(api::openapi().to_pretty_json(), "OpenAPI document");
     }
-
     if settings.print_data_schema {
-        return match serde_json::to_string_pretty(
-            &stackatlas::catalogue::schema::technology_json_schema(),
-        ) {
-            Ok(json) => {
-                println!("{json}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("cannot render the data schema: {error}");
-                ExitCode::FAILURE
-            }
-        };
+        let schema = stackatlas::catalogue::schema::technology_json_schema();
+        return print_json(serde_json::to_string_pretty(&schema), "data schema");
     }
+    stackatlas::logging::init();
 
-    let loaded = match &settings.data_dir {
-        Some(dir) => Catalogue::from_dir(dir),
-        None => Catalogue::embedded(),
+    let started = std::time::Instant::now();
+    let source = match &settings.data_dir {
+        Some(dir) => Source::Directory(dir.clone()),
+        None => Source::Embedded,
     };
-    let catalogue = match loaded {
-        Ok(catalogue) => catalogue,
+    let snapshots = match Snapshots::load(source) {
+        Ok(snapshots) => snapshots,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::FAILURE;
         }
     };
-    log::info!("loaded {} technologies", catalogue.len());
-    let state = web::Data::new(AppState::new(catalogue));
-    let server = match HttpServer::new(move || api::app(state.clone()))
-        .bind((settings.host.as_str(), settings.port))
-    {
+    let state = web::Data::new(AppState::new(snapshots, settings.http()));
+    let technologies = state.snapshots.current().catalogue.len();
+
+    let factory_state = state.clone();
+    let mut server = HttpServer::new(move || api::app(factory_state.clone()))
+        .max_connections(settings.max_connections as usize)
+        .keep_alive(match settings.keep_alive {
+            0 => actix_web::http::KeepAlive::Disabled,
+            seconds => actix_web::http::KeepAlive::Timeout(Duration::from_secs(seconds)),
+        })
+        .client_request_timeout(Duration::from_millis(settings.client_request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_millis(settings.client_disconnect_timeout_ms))
+        .shutdown_timeout(settings.shutdown_timeout);
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server = match server.bind((settings.host.as_str(), settings.port)) {
         Ok(server) => server,
         Err(error) => {
             eprintln!(
@@ -67,13 +75,61 @@ async fn main() -> ExitCode {
         }
     };
     for address in server.addrs() {
-        log::info!("listening on http://{address}");
+        log::info!(
+            "serving {technologies} technologies on http://{address} (ready in {} ms)",
+            started.elapsed().as_millis()
+        );
     }
+    actix_web::rt::spawn(reload_on_hangup(state));
     match server.run().await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            log::info!("stopped");
+            std::thread::sleep(Duration::from_millis(50)); // let the log writer drain
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("server failed: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Reloads the catalogue on every SIGHUP: the new snapshot is built and validated
+/// beside the serving one and swapped in only when valid.
+async fn reload_on_hangup(state: web::Data<AppState>) {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            log::warn!("cannot listen for SIGHUP; reloads are off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let state = state.clone();
+            // Loading reads and validates files: keep it off the async workers.
+            let outcome = web::block(move || {
+                let result = state.snapshots.reload();
+                state.metrics.reloaded(result.is_ok());
+                result.map(|s| (s.catalogue.len(), s.generation))
+            })
+            .await;
+            match outcome {
+                Ok(Ok((technologies, generation))) => {
+                    log::info!(
+                        "reloaded the catalogue: {technologies} technologies (generation {generation})"
+                    )
+                }
+                Ok(Err(errors)) => {
+                    let problems: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+                    log::error!(
+                        "reload refused, still serving the previous catalogue: {}",
+                        problems.join("; ")
+                    )
+                }
+                Err(error) => log::error!("reload failed: {error}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(state);
 }

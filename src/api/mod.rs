@@ -1,63 +1,155 @@
-//! HTTP only: routes, query parsing, errors, the OpenAPI document. The catalogue and
-//! the search index are borrowed from [`AppState`]; nothing here reads data files.
+//! HTTP only: routes, query parsing, errors, caching, limits, the OpenAPI document.
+//! Handlers read one [`Snapshot`](crate::snapshot::Snapshot) per request from
+//! [`AppState`]; nothing here reads data files.
 
+pub mod answer;
 pub mod envelope;
+pub mod export;
+pub mod filters;
 pub mod meta;
+pub mod metrics;
+pub mod middleware;
 pub mod problem;
 pub mod query;
 pub mod search;
+pub mod taxonomy;
 pub mod technologies;
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_extensible_rate_limit::RateLimiter;
+use actix_extensible_rate_limit::backend::SimpleInputFunctionBuilder;
+use actix_extensible_rate_limit::backend::memory::InMemoryBackend;
 use actix_web::body::MessageBody;
-use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
-use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::{Compress, Condition, Logger, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::catalogue::Catalogue;
-use crate::search::Index;
+use crate::snapshot::Snapshots;
+use answer::CachePolicy;
+use metrics::Metrics;
 use problem::{ApiError, ProblemDetails};
-
-/// What every handler reads: one immutable catalogue and its search index.
-pub struct AppState {
-    /// The catalogue being served.
-    pub catalogue: Catalogue,
-    /// The search index of that catalogue.
-    pub index: Index,
-}
-
-impl AppState {
-    /// Indexes a catalogue for serving.
-    pub fn new(catalogue: Catalogue) -> AppState {
-        let index = Index::build(&catalogue);
-        AppState { catalogue, index }
-    }
-}
 
 /// Path of the served OpenAPI document.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// The methods every route accepts.
-pub const ALLOWED_METHODS: &str = "GET, HEAD";
+pub const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
+/// Response headers scripts on other origins may read.
+pub const EXPOSED_HEADERS: [&str; 8] = [
+    "etag",
+    "link",
+    "x-total-count",
+    "ratelimit",
+    "ratelimit-policy",
+    "retry-after",
+    "x-request-id",
+    "last-modified",
+];
+
+/// HTTP behaviour that settings control.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `Cache-Control` of successful answers.
+    pub cache: CachePolicy,
+    /// Origins allowed to read answers from scripts; empty means any origin.
+    pub cors_origins: Vec<String>,
+    /// Longest accepted query string, in bytes (longer: 414).
+    pub max_query_length: usize,
+    /// Requests per client per window; `None` turns rate limiting off.
+    pub rate_limit: Option<u64>,
+    /// The rate limit's window.
+    pub rate_limit_window: Duration,
+    /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Whether each request is logged.
+    pub access_log: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            cache: CachePolicy::default(),
+            cors_origins: Vec::new(),
+            max_query_length: 2048,
+            rate_limit: Some(1200),
+            rate_limit_window: Duration::from_secs(60),
+            trust_forwarded_for: false,
+            access_log: true,
+        }
+    }
+}
+
+/// What every handler reads: the serving snapshot, settings and metrics.
+pub struct AppState {
+    /// The serving catalogue snapshot (swapped on reload).
+    pub snapshots: Snapshots,
+    /// HTTP settings.
+    pub settings: HttpSettings,
+    /// `Cache-Control` of successful answers (from the settings).
+    pub cache: CachePolicy,
+    /// Request and reload metrics.
+    pub metrics: Metrics,
+    rate_backend: OnceLock<InMemoryBackend>,
+}
+
+impl AppState {
+    /// State serving `snapshots` with `settings`.
+    pub fn new(snapshots: Snapshots, settings: HttpSettings) -> AppState {
+        let document = openapi();
+        let mut patterns: Vec<String> = document.paths.paths.keys().cloned().collect();
+        patterns.extend([
+            OPENAPI_PATH.to_owned(),
+            "/swagger-ui/{_:.*}".to_owned(),
+            "/swagger-ui".to_owned(),
+        ]);
+        AppState {
+            snapshots,
+            cache: settings.cache.clone(),
+            settings,
+            metrics: Metrics::new(patterns.iter().map(String::as_str)),
+            rate_backend: OnceLock::new(),
+        }
+    }
+
+    /// The rate limiter's store, shared by every worker; created on first use,
+    /// inside a runtime, so its expiry task can run.
+    fn rate_backend(&self) -> InMemoryBackend {
+        self.rate_backend
+            .get_or_init(|| InMemoryBackend::builder().build())
+            .clone()
+    }
+}
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Stack Atlas",
         description = "A JSON REST API over a curated catalogue of backend technologies: \
-languages, runtimes, frameworks, databases, caches, message brokers, search engines, web \
-servers, API technologies and platforms. Every error is an RFC 9457 problem \
-(`application/problem+json`).",
+languages, runtimes, web frameworks, libraries, databases, caches, message brokers, search \
+engines, web servers, API technologies and platforms — with release lifecycles, typed \
+relations, ranked search, facets and bulk export.\n\n\
+Every error is an RFC 9457 problem (`application/problem+json`) naming the parameter at \
+fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Control`; send \
+`If-None-Match` to revalidate (304). Answers are compressed (gzip, br, zstd) on \
+`Accept-Encoding`, readable from any origin (CORS), and rate-limited per client (IETF \
+`RateLimit` and `RateLimit-Policy` fields; 429 with `Retry-After`).",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+        contact(name = "Stack Atlas maintainers", url = "https://github.com/stackatlas/stackatlas/issues"),
     ),
     servers((url = "/", description = "This server")),
     tags(
-        (name = technologies::TAG, description = "The catalogue's entries: list and detail."),
-        (name = search::TAG, description = "Ranked search over the catalogue."),
-        (name = meta::TAG, description = "The service itself: index and health."),
+        (name = technologies::TAG, description = "The catalogue's entries: list with filters, sort, sparse fields and expansion; detail; release lifecycles; relations; comparison."),
+        (name = search::TAG, description = "Ranked, typo-tolerant search over the catalogue."),
+        (name = taxonomy::TAG, description = "Every value of a facet (kind, tag, language, licence, runtime) with its count."),
+        (name = export::TAG, description = "The whole catalogue in one answer: JSON, NDJSON or CSV."),
+        (name = meta::TAG, description = "The service itself: index, health, readiness, metrics."),
     ),
     components(schemas(ProblemDetails))
 )]
@@ -66,76 +158,105 @@ struct ApiDoc;
 /// Registers every documented route on `app` and returns the app with the OpenAPI
 /// document the registrations produced. Routes and their documentation are one
 /// registration, so the document cannot miss an endpoint.
-fn register<T>(app: App<T>) -> (App<T>, OpenApiDocument)
+fn register<T>(app: App<T>, limiter: Condition<Limiter>) -> (App<T>, OpenApiDocument)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.into_utoipa_app()
+    let (app, mut document) = app
+        .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(
             scope::scope("/v1")
+                .wrap(limiter)
                 .service(technologies::list_technologies)
                 .service(technologies::get_technology)
                 .service(technologies::get_releases)
                 .service(technologies::get_related)
-                .service(search::search),
+                .service(technologies::compare)
+                .service(search::search)
+                .service(taxonomy::kinds)
+                .service(taxonomy::tags)
+                .service(taxonomy::languages)
+                .service(taxonomy::licenses)
+                .service(taxonomy::runtimes)
+                .service(export::export),
         )
         .service(meta::index)
         .service(meta::healthz)
-        .split_for_parts()
+        .service(meta::readyz)
+        .service(meta::metrics)
+        .split_for_parts();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    (app, document)
 }
 
 /// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
 pub fn openapi() -> OpenApiDocument {
-    let (_, mut document) = register(App::new());
-    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    document
+    let limiter = rate_limiter(
+        InMemoryBackend::builder().with_gc_interval(None).build(),
+        &HttpSettings::default(),
+    );
+    register(App::new(), Condition::new(false, limiter)).1
 }
 
-/// The route patterns the API serves, for telling 404 from 405.
-fn route_patterns(document: &OpenApiDocument) -> Vec<ResourceDef> {
-    let mut patterns: Vec<ResourceDef> = document
-        .paths
-        .paths
-        .keys()
-        .map(|path| ResourceDef::new(path.as_str()))
-        .collect();
-    patterns.push(ResourceDef::new(OPENAPI_PATH));
-    patterns.push(ResourceDef::new("/swagger-ui"));
-    patterns.push(ResourceDef::prefix("/swagger-ui/"));
-    patterns
+type Limiter = RateLimiter<
+    InMemoryBackend,
+    actix_extensible_rate_limit::backend::SimpleOutput,
+    Box<dyn Fn(&ServiceRequest) -> actix_extensible_rate_limit::backend::SimpleInputFuture>,
+>;
+
+fn rate_limiter(backend: InMemoryBackend, settings: &HttpSettings) -> Limiter {
+    let window = settings.rate_limit_window;
+    let window_seconds = window.as_secs().max(1);
+    let trust = settings.trust_forwarded_for;
+    let input: Box<
+        dyn Fn(&ServiceRequest) -> actix_extensible_rate_limit::backend::SimpleInputFuture,
+    > = Box::new(
+        SimpleInputFunctionBuilder::new(window, settings.rate_limit.unwrap_or(u64::MAX))
+            .custom_fn(move |req| Ok(middleware::client_key(req, trust)))
+            .build(),
+    );
+    RateLimiter::builder(backend, input)
+        .request_allowed_transformation(Some(
+            move |map: &mut header::HeaderMap, output: Option<&_>, refunded: bool| {
+                if let Some(output) = output {
+                    middleware::rate_limit_headers(map, output, window_seconds, refunded);
+                }
+            },
+        ))
+        .request_denied_response(move |output| middleware::rate_limited(output, window_seconds))
+        // A revalidation that costs the server nothing costs the client nothing.
+        .rollback_condition(Some(|status: StatusCode| {
+            status == StatusCode::NOT_MODIFIED
+        }))
+        .build()
 }
 
-/// Answers what no route matched: 405 with `Allow` when the path exists under
-/// another method, else a 404 problem.
-async fn fallback(
-    req: HttpRequest,
-    patterns: web::Data<Vec<ResourceDef>>,
-) -> Result<HttpResponse, ApiError> {
-    let known = patterns.iter().any(|pattern| pattern.is_match(req.path()));
-    if known && req.method() != Method::GET && req.method() != Method::HEAD {
-        Err(ApiError::method_not_allowed(&req, ALLOWED_METHODS))
-    } else {
-        Err(ApiError::route_not_found(&req))
-    }
+/// Answers what no route matched: a 404 problem.
+async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::route_not_found(&req))
 }
 
 async fn swagger_ui_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
-        .insert_header(("Location", "/swagger-ui/"))
+        .insert_header((header::LOCATION, "/swagger-ui/"))
         .finish()
 }
 
-/// Answers HEAD like GET: the route runs as GET and the HTTP layer, which remembers
-/// the request was HEAD, sends the headers (with the GET body's length) but no body.
-async fn head_as_get(
-    mut req: ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    if req.method() == Method::HEAD {
-        req.head_mut().method = Method::GET;
+fn cors(settings: &HttpSettings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_any_header()
+        .expose_headers(EXPOSED_HEADERS)
+        .max_age(86_400);
+    if settings.cors_origins.is_empty() {
+        cors = cors.allow_any_origin().send_wildcard();
+    } else {
+        for origin in &settings.cors_origins {
+            cors = cors.allowed_origin(origin);
+        }
     }
-    next.call(req).await
+    cors
 }
 
 /// The whole application: routes, documentation, Swagger UI and middleware.
@@ -150,15 +271,39 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, mut document) = register(App::new());
-    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let patterns = web::Data::new(route_patterns(&document));
+    let settings = &state.settings;
+    let limiter = Condition::new(
+        settings.rate_limit.is_some(),
+        rate_limiter(state.rate_backend(), settings),
+    );
+    let (app, document) = register(App::new(), limiter);
+    let cors = cors(settings);
+    let access_log = settings.access_log;
     app.app_data(state)
-        .app_data(patterns)
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, document))
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}")
+                .url(OPENAPI_PATH, document)
+                .config(swagger_config()),
+        )
         .route("/swagger-ui", web::get().to(swagger_ui_redirect))
         .default_service(web::to(fallback))
-        .wrap(actix_web::middleware::from_fn(head_as_get))
+        .wrap(Compress::default())
+        .wrap(cors)
+        .wrap(from_fn(middleware::edge))
         .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
-        .wrap(Logger::new(r#"%a "%r" %s %b "%{User-Agent}i" %Dms"#))
+        .wrap(Condition::new(
+            access_log,
+            Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o "%{User-Agent}i""#),
+        ))
+}
+
+/// Swagger UI's settings: operations grouped by tag, deep links, "Try it out" ready.
+fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
+    utoipa_swagger_ui::Config::from(OPENAPI_PATH)
+        .deep_linking(true)
+        .try_it_out_enabled(true)
+        .display_request_duration(true)
+        .filter(true)
+        .default_models_expand_depth(1)
+        .doc_expansion("list")
 }

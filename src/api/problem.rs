@@ -161,6 +161,66 @@ impl ApiError {
         error
     }
 
+    /// 406: `Accept` names no representation the operation offers.
+    pub fn not_acceptable(req: &HttpRequest, offered: &[&str]) -> ApiError {
+        let accept = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let mut error = ApiError::new(
+            req,
+            StatusCode::NOT_ACCEPTABLE,
+            "urn:stackatlas:problem:not-acceptable",
+            "Not Acceptable",
+            format!(
+                "cannot produce any of `{accept}`; offered: {}",
+                offered.join(", ")
+            ),
+        );
+        error.0.problem.parameter = Some("Accept".to_owned());
+        error.0.problem.allowed = Some(offered.iter().map(|s| (*s).to_owned()).collect());
+        error
+    }
+
+    /// 414: the query string is longer than the server accepts.
+    pub fn uri_too_long(req: &HttpRequest, max: usize) -> ApiError {
+        let length = req.query_string().len();
+        let mut error = ApiError::new(
+            req,
+            StatusCode::URI_TOO_LONG,
+            "urn:stackatlas:problem:query-too-long",
+            "URI Too Long",
+            format!("the query string is {length} bytes; this server accepts at most {max}"),
+        );
+        // Echoing a huge target back would defeat the limit.
+        error.0.problem.instance = req.path().chars().take(200).collect();
+        error
+    }
+
+    /// 413: requests to this API carry no content.
+    pub fn content_not_allowed(req: &HttpRequest) -> ApiError {
+        ApiError::new(
+            req,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "urn:stackatlas:problem:content-not-allowed",
+            "Content Too Large",
+            "this API only reads: its requests carry no content".to_owned(),
+        )
+    }
+
+    /// 429: the client used its request budget.
+    pub fn rate_limited(req: &HttpRequest, detail: String) -> ApiError {
+        ApiError::new(
+            req,
+            StatusCode::TOO_MANY_REQUESTS,
+            "urn:stackatlas:problem:rate-limited",
+            "Too Many Requests",
+            detail,
+        )
+    }
+
     /// 404: nothing is served at this path.
     pub fn route_not_found(req: &HttpRequest) -> ApiError {
         ApiError::new(

@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::answer::Cacheable;
 use super::envelope::Page;
+use super::filters::Filters;
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
-use super::technologies::{Filters, page_response};
-use crate::catalogue::Kind;
+use super::technologies::{FilterParams, page_built};
+use crate::catalogue::{Date, Kind};
 
 /// Tag of the search operations in the OpenAPI document.
 pub const TAG: &str = "search";
@@ -32,12 +34,6 @@ pub struct SearchParams {
     /// Hits per page.
     #[param(minimum = 1, maximum = 100, example = 20)]
     per_page: Option<u32>,
-    /// Only hits of these kinds (repeat or separate with commas).
-    #[param(example = json!(["web_framework"]))]
-    kind: Option<Vec<Kind>>,
-    /// Only hits with these tags (repeat or separate with commas).
-    #[param(example = json!(["python"]), max_items = 20)]
-    tag: Option<Vec<String>>,
 }
 
 /// The search operation's own parameters; the filters are [`Filters::PARAMS`].
@@ -71,7 +67,7 @@ pub struct SearchHit<'a> {
 /// `curl -s 'http://localhost:8080/v1/search?q=python'`
 #[utoipa::path(
     tag = TAG,
-    params(SearchParams),
+    params(SearchParams, FilterParams),
     responses(
         (status = 200, description = "A page of hits, best first; a query matching nothing answers zero hits.", body = Page<SearchHit>),
         (status = 400, description = "`q` is missing, blank or too long, or another parameter is invalid.", body = ProblemDetails, content_type = "application/problem+json"),
@@ -101,30 +97,32 @@ pub async fn search(
     }
     let pagination = query.pagination()?;
     let filters = Filters::parse(&query)?;
-    let technologies = state.catalogue.technologies();
-    let hits: Vec<_> = state
-        .index
-        .search(q)
-        .into_iter()
-        .filter(|hit| filters.admit(&technologies[hit.position]))
-        .collect();
-    let total = hits.len();
-    let items: Vec<SearchHit<'_>> = hits[pagination.range(total)]
-        .iter()
-        .map(|hit| {
-            let t = &technologies[hit.position];
-            SearchHit {
-                id: &t.id,
-                name: &t.name,
-                kind: t.kind,
-                summary: &t.summary,
-                score: hit.score,
-                matched_fields: hit.matched_fields.iter().map(|f| f.as_str()).collect(),
-            }
-        })
-        .collect();
-    let mut params = vec![("q", q.to_owned())];
-    params.extend(filters.params());
-    let params: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    page_response(&req, items, total, pagination, &params)
+    let snapshot = state.snapshots.current();
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        let catalogue = &snapshot.catalogue;
+        let today = Date::today();
+        let technologies = catalogue.technologies();
+        let hits: Vec<_> = snapshot
+            .index
+            .search(q)
+            .into_iter()
+            .filter(|hit| filters.admit(catalogue, hit.position, today))
+            .collect();
+        let total = hits.len();
+        let items: Vec<SearchHit<'_>> = hits[pagination.range(total)]
+            .iter()
+            .map(|hit| {
+                let t = &technologies[hit.position];
+                SearchHit {
+                    id: &t.id,
+                    name: &t.name,
+                    kind: t.kind,
+                    summary: &t.summary,
+                    score: hit.score,
+                    matched_fields: hit.matched_fields.iter().map(|f| f.as_str()).collect(),
+                }
+            })
+            .collect();
+        page_built(&req, items, total, pagination)
+    })
 }

@@ -1,4 +1,7 @@
-//! `/v1/technologies`: the list and the detail of catalogue entries.
+//! `/v1/technologies` and `/v1/compare`: the list, the detail, release cycles,
+//! relations and side-by-side comparison of catalogue entries.
+
+use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -6,15 +9,70 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+use super::answer::{Built, Cacheable};
 use super::envelope::{Page, PageLinks, SCHEMA_VERSION};
+use super::filters::{Expand, Fields, Filters, Sort};
 use super::problem::{ApiError, ProblemDetails};
-use super::query::QueryPairs;
-use crate::catalogue::{Date, Kind, Lookup, ReleaseCycle, Technology, relation_lists};
+use super::query::{Pagination, QueryPairs};
+use crate::catalogue::{Catalogue, Date, Kind, Lookup, ReleaseCycle, Technology, relation_lists};
 
 /// Tag of the technology operations in the OpenAPI document.
 pub const TAG: &str = "technologies";
 
-/// Query parameters of `GET /v1/technologies`.
+/// Filters shared by the list and search operations. Values of one filter are
+/// alternatives (repeat the parameter or separate values with commas); different
+/// filters must all hold.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; `Filters` parses them
+pub struct FilterParams {
+    /// Only entries of these kinds.
+    #[param(example = json!(["web_framework"]), max_items = 20)]
+    kind: Option<Vec<Kind>>,
+    /// Only entries with these tags.
+    #[param(example = json!(["python"]), max_items = 20)]
+    tag: Option<Vec<String>>,
+    /// Only entries for these languages (by language id, e.g. `python`; a language
+    /// entry matches its own id).
+    #[param(example = json!(["python"]), max_items = 20)]
+    language: Option<Vec<String>>,
+    /// Only entries whose licence expression names one of these SPDX ids
+    /// (case-insensitive; `MIT` matches `MIT OR Apache-2.0`).
+    #[param(example = json!(["MIT"]), max_items = 20)]
+    license: Option<Vec<String>>,
+    /// Only entries written in these languages (ids).
+    #[param(example = json!(["rust"]), max_items = 20)]
+    written_in: Option<Vec<String>>,
+    /// Only entries that run on these runtimes or platforms (ids).
+    #[param(example = json!(["nodejs"]), max_items = 20)]
+    runs_on: Option<Vec<String>>,
+    /// Only entries built on these entries (ids).
+    #[param(example = json!(["spring-framework"]), max_items = 20)]
+    built_on: Option<Vec<String>>,
+    /// Only entries with a release cycle supported today (`supported`) or whose
+    /// every cycle has reached its end of life (`end_of_life`); entries without a
+    /// tracked lifecycle match neither.
+    #[param(inline, example = json!(["supported"]), max_items = 2)]
+    status: Option<Vec<StatusParam>>,
+    /// Only entries first released after this year.
+    #[param(minimum = 1900, maximum = 2100, example = 2010)]
+    released_after: Option<u16>,
+    /// Only entries first released before this year.
+    #[param(minimum = 1900, maximum = 2100, example = 2020)]
+    released_before: Option<u16>,
+}
+
+/// Lifecycle status values.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusParam {
+    /// At least one release cycle is supported today.
+    Supported,
+    /// Every release cycle has reached its end of life.
+    EndOfLife,
+}
+
+/// Query parameters of `GET /v1/technologies` besides the filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
@@ -25,28 +83,99 @@ pub struct ListParams {
     /// Items per page.
     #[param(minimum = 1, maximum = 100, example = 20)]
     per_page: Option<u32>,
-    /// Only entries of these kinds (repeat the parameter or separate with commas; any
-    /// of them matches).
-    #[param(example = json!(["web_framework"]))]
-    kind: Option<Vec<Kind>>,
-    /// Only entries with these tags (repeat or separate with commas; any of them matches).
-    #[param(example = json!(["python"]), max_items = 20)]
-    tag: Option<Vec<String>>,
+    /// Sort order: `name`, `first_released` or `latest_release` (the newest release
+    /// of any cycle), `-` for descending. Ties are ordered by name; entries without
+    /// the value come last.
+    #[param(inline, example = "-first_released")]
+    sort: Option<SortParam>,
+    /// Sparse fieldset: the top-level fields to return (comma-separated).
+    #[param(example = json!(["id", "name", "kind"]), max_items = 21)]
+    fields: Option<Vec<FieldName>>,
+    /// Inline more: `related` (the related entries' summaries, by relation) and/or
+    /// `lifecycle` (release cycles with today's status).
+    #[param(example = json!(["related"]), max_items = 2)]
+    expand: Option<Vec<ExpandParam>>,
     /// Only the entry this package URL names, with or without a version, qualifiers
     /// or subpath (for mapping a software bill of materials to lifecycles).
-    #[param(example = "pkg:pypi/django@5.0.1", max_length = 500)]
+    #[param(example = "pkg:pypi/django@5.0.1", min_length = 5, max_length = 500)]
     purl: Option<String>,
     /// Only the entry this CPE name names, with or without version and later
     /// components.
     #[param(
         example = "cpe:2.3:a:nodejs:node.js:22.1.0:*:*:*:*:*:*:*",
+        min_length = 6,
         max_length = 500
     )]
     cpe: Option<String>,
 }
 
+/// Sort orders.
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum SortParam {
+    /// Name, A to Z.
+    #[serde(rename = "name")]
+    Name,
+    /// Name, Z to A.
+    #[serde(rename = "-name")]
+    NameDescending,
+    /// Oldest first release first.
+    #[serde(rename = "first_released")]
+    FirstReleased,
+    /// Newest first release first.
+    #[serde(rename = "-first_released")]
+    FirstReleasedDescending,
+    /// Oldest latest release first.
+    #[serde(rename = "latest_release")]
+    LatestRelease,
+    /// Newest latest release first.
+    #[serde(rename = "-latest_release")]
+    LatestReleaseDescending,
+}
+
+/// The fields a sparse fieldset may name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum FieldName {
+    Id,
+    Name,
+    Aliases,
+    Kind,
+    Summary,
+    Description,
+    Strengths,
+    Weaknesses,
+    UseCases,
+    Tags,
+    Relations,
+    FirstReleased,
+    License,
+    Developer,
+    Website,
+    Repository,
+    Documentation,
+    Identifiers,
+    Sources,
+    Lifecycle,
+    Related,
+}
+
+/// What `expand` may inline.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpandParam {
+    /// The related entries' summaries, grouped by relation.
+    Related,
+    /// The release cycles with today's status.
+    Lifecycle,
+}
+
 /// The list operation's own parameters; the filters are [`Filters::PARAMS`].
-const LIST_PARAMS: &[&str] = &["page", "per_page", "purl", "cpe"];
+const LIST_PARAMS: &[&str] = &[
+    "page", "per_page", "sort", "fields", "expand", "purl", "cpe",
+];
+/// The detail's parameters.
+const DETAIL_PARAMS: &[&str] = &["fields", "expand"];
 
 /// Longest accepted `purl` or `cpe` value.
 const MAX_IDENTIFIER_CHARS: usize = 500;
@@ -77,72 +206,22 @@ fn identifier<'q>(
     Ok(Some(value))
 }
 
-/// Kind and tag filters, parsed.
-pub struct Filters {
-    /// Any of these kinds (empty: any kind).
-    pub kinds: Vec<Kind>,
-    /// Any of these tags (empty: any tags).
-    pub tags: Vec<String>,
-}
-
-impl Filters {
-    /// The query parameters the filters read, shared by every filtered operation.
-    pub const PARAMS: &'static [&'static str] = &["kind", "tag"];
-
-    /// Parses `kind` and `tag` from the query.
-    pub fn parse(query: &QueryPairs<'_>) -> Result<Filters, ApiError> {
-        let kinds = query.list("kind", Kind::parse, || {
-            Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect()
-        })?;
-        let tags: Vec<String> = query
-            .all("tag")
-            .into_iter()
-            .map(str::to_lowercase)
-            .collect();
-        if tags.len() > 20 {
-            return Err(ApiError::invalid_parameter(
-                query.request(),
-                "tag",
-                format!("`tag` may name at most 20 tags, got {}", tags.len()),
-            ));
-        }
-        if let Some(blank) = tags.iter().find(|t| t.trim().is_empty()) {
-            return Err(ApiError::invalid_parameter(
-                query.request(),
-                "tag",
-                format!("`tag` values must not be empty, got `{blank}`"),
-            ));
-        }
-        Ok(Filters { kinds, tags })
-    }
-
-    /// True when the entry passes every filter.
-    pub fn admit(&self, technology: &Technology) -> bool {
-        (self.kinds.is_empty() || self.kinds.contains(&technology.kind))
-            && (self.tags.is_empty() || self.tags.iter().any(|t| technology.tags.contains(t)))
-    }
-
-    /// The filters as query pairs, for pagination links.
-    pub fn params(&self) -> Vec<(&'static str, String)> {
-        let mut params: Vec<(&'static str, String)> = self
-            .kinds
-            .iter()
-            .map(|k| ("kind", k.as_str().to_owned()))
-            .collect();
-        params.extend(self.tags.iter().map(|t| ("tag", t.clone())));
-        params
-    }
-}
-
-/// Builds a paginated JSON answer with its `Link` header.
-pub fn page_response<T: serde::Serialize>(
+/// A paginated JSON answer with its `Link` and `X-Total-Count` headers.
+pub fn page_built<T: Serialize>(
     req: &HttpRequest,
     items: Vec<T>,
     total: usize,
-    pagination: super::query::Pagination,
-    params: &[(&str, &str)],
-) -> Result<HttpResponse, ApiError> {
-    let links = PageLinks::new(req.path(), params, pagination, total);
+    pagination: Pagination,
+) -> Result<Built, ApiError> {
+    let params: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(name, _)| name != "page" && name != "per_page")
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let links = PageLinks::new(req.path(), &params, pagination, total);
     let link_header = links.header_value();
     let page = Page {
         schema_version: SCHEMA_VERSION,
@@ -152,33 +231,34 @@ pub fn page_response<T: serde::Serialize>(
         per_page: pagination.per_page,
         links,
     };
-    let body = serde_json::to_vec(&page).map_err(|e| ApiError::internal(req, &e))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((header::LINK, link_header))
-        .insert_header(("X-Total-Count", total.to_string()))
-        .body(body))
+    Ok(Built::json(req, &page)?
+        .with_header("link", link_header)
+        .with_header("x-total-count", total.to_string()))
 }
 
 /// List technologies
 ///
-/// Pages through the catalogue sorted by name, optionally keeping only some kinds or
-/// tags. Repeated values of one filter mean "any of"; different filters must all hold.
-/// `purl` and `cpe` find the entry a package URL or CPE name identifies (zero or one
-/// item), which maps a software bill of materials to technologies and lifecycles.
-/// The `Link` header carries the first, previous, next and last pages (RFC 8288), and
-/// `X-Total-Count` the total.
+/// Pages through the catalogue, sorted by name unless `sort` says otherwise, keeping
+/// only the entries every filter admits (values of one filter are alternatives;
+/// different filters must all hold). `fields` trims each item to the named fields;
+/// `expand=related` inlines related entries' summaries and `expand=lifecycle` the
+/// release cycles, so a frontend needs one request, not N. `purl` and `cpe` find the
+/// entry a package URL or CPE name identifies (zero or one item). The `Link` header
+/// carries the first, previous, next and last pages (RFC 8288), `X-Total-Count` the
+/// total.
 ///
-/// `curl -s 'http://localhost:8080/v1/technologies?kind=web_framework&tag=python&per_page=5'`
+/// `curl -s 'http://localhost:8080/v1/technologies?kind=web_framework&language=python&sort=-first_released&fields=id,name,first_released'`
 #[utoipa::path(
     tag = TAG,
-    params(ListParams),
+    params(ListParams, FilterParams),
     responses(
         (status = 200, description = "A page of technologies.", body = Page<Technology>,
             headers(
                 ("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"),
                 ("X-Total-Count" = u64, description = "Number of matching technologies across all pages"),
+                ("ETag" = String, description = "Weak validator; send it back in If-None-Match to revalidate"),
             )),
+        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
         (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
@@ -190,45 +270,59 @@ pub async fn list_technologies(
     let query = QueryPairs::parse(&req, &[LIST_PARAMS, Filters::PARAMS])?;
     let pagination = query.pagination()?;
     let filters = Filters::parse(&query)?;
+    let sort = Sort::parse(&query)?;
+    let fields = Fields::parse(&query)?;
+    let expand = Expand::parse(&query)?;
     let purl = identifier(&query, "purl", &["pkg:"])?;
     let cpe = identifier(&query, "cpe", &["cpe:2.3:", "cpe:/"])?;
-    let catalogue = &state.catalogue;
-    let purl_match = purl.map(|p| catalogue.find_by_purl(p));
-    let cpe_match = cpe.map(|c| catalogue.find_by_cpe(c));
-    let matching: Vec<&Technology> = catalogue
-        .technologies()
-        .iter()
-        .enumerate()
-        .filter(|(position, t)| {
-            purl_match.is_none_or(|found| found == Some(*position))
-                && cpe_match.is_none_or(|found| found == Some(*position))
-                && filters.admit(t)
-        })
-        .map(|(_, t)| t)
-        .collect();
-    let total = matching.len();
-    let items = matching[pagination.range(total)].to_vec();
-    let mut params = filters.params();
-    params.extend(purl.map(|p| ("purl", p.to_owned())));
-    params.extend(cpe.map(|c| ("cpe", c.to_owned())));
-    let params: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    page_response(&req, items, total, pagination, &params)
+    let snapshot = state.snapshots.current();
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        let catalogue = &snapshot.catalogue;
+        let today = Date::today();
+        let purl_match = purl.map(|p| catalogue.find_by_purl(p));
+        let cpe_match = cpe.map(|c| catalogue.find_by_cpe(c));
+        let mut positions: Vec<usize> = (0..catalogue.len())
+            .filter(|&position| {
+                purl_match.is_none_or(|found| found == Some(position))
+                    && cpe_match.is_none_or(|found| found == Some(position))
+                    && filters.admit(catalogue, position, today)
+            })
+            .collect();
+        sort.apply(catalogue, &mut positions);
+        let total = positions.len();
+        let items = positions[pagination.range(total)]
+            .iter()
+            .map(|&position| {
+                super::filters::technology_json(catalogue, position, today, expand, &fields)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ApiError::internal(&req, &e))?;
+        page_built(&req, items, total, pagination)
+    })
 }
 
 /// Get a technology
 ///
-/// One entry of the catalogue by its id. Looking it up by an alias or a differently
-/// cased id (`node`, `NodeJS`) answers `308 Permanent Redirect` to the canonical URL.
+/// One entry of the catalogue by its id, with its release lifecycle where
+/// endoflife.date tracks it (status computed for today). `fields` trims the answer;
+/// `expand=related` inlines the related entries' summaries. Looking it up by an alias
+/// or a differently cased id (`node`, `NodeJS`) answers `308 Permanent Redirect` to
+/// the canonical URL.
 ///
 /// `curl -s http://localhost:8080/v1/technologies/nodejs`
 #[utoipa::path(
     tag = TAG,
-    params(("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "nodejs", max_length = 100)),
+    params(
+        ("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "nodejs", min_length = 1, max_length = 100),
+        ("fields" = Option<Vec<FieldName>>, Query, description = "Sparse fieldset: the top-level fields to return (comma-separated).", example = json!(["id", "name", "lifecycle"])),
+        ("expand" = Option<Vec<ExpandParam>>, Query, description = "`related` inlines the related entries' summaries (the lifecycle is always included).", example = json!(["related"])),
+    ),
     responses(
         (status = 200, description = "The technology, with its release lifecycle where endoflife.date tracks it.", body = TechnologyDetail),
+        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
         (status = 308, description = "The id is an alias; `Location` holds the canonical URL.",
             headers(("Location" = String, description = "Canonical URL of the technology"))),
-        (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No technology has this id or alias.", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
@@ -238,37 +332,47 @@ pub async fn get_technology(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
-    match state.catalogue.lookup(&id) {
+    let query = QueryPairs::parse(&req, &[DETAIL_PARAMS])?;
+    let fields = Fields::parse(&query)?;
+    let mut expand = Expand::parse(&query)?;
+    expand.lifecycle = true;
+    let snapshot = state.snapshots.current();
+    match snapshot.catalogue.lookup(&id) {
         Some(Lookup::Canonical(technology)) => {
-            let detail = TechnologyDetail {
-                technology: technology.clone(),
-                lifecycle: lifecycle_view(&state, &technology.id, Date::today()),
-            };
-            json_response(&req, &detail)
+            let position = snapshot
+                .catalogue
+                .position(&technology.id)
+                .unwrap_or_default();
+            Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+                let value = super::filters::technology_json(
+                    &snapshot.catalogue,
+                    position,
+                    Date::today(),
+                    expand,
+                    &fields,
+                )
+                .map_err(|e| ApiError::internal(&req, &e))?;
+                Built::json(&req, &value)
+            })
         }
-        Some(Lookup::Alias(technology)) => {
-            Ok(redirect(&format!("/v1/technologies/{}", technology.id)))
-        }
+        Some(Lookup::Alias(technology)) => Ok(redirect(
+            &req,
+            &format!("/v1/technologies/{}", technology.id),
+        )),
         None => Err(ApiError::unknown_technology(&req, &id)),
     }
 }
 
-fn redirect(location: &str) -> HttpResponse {
+/// `308` to `location`, keeping the query string.
+fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
+    let location = match req.query_string() {
+        "" => location.to_owned(),
+        query => format!("{location}?{query}"),
+    };
     HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .finish()
-}
-
-/// Serializes `value` as a 200 JSON answer.
-pub fn json_response<T: serde::Serialize>(
-    req: &HttpRequest,
-    value: &T,
-) -> Result<HttpResponse, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(req, &e))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
 }
 
 /// A technology with its release lifecycle.
@@ -281,6 +385,9 @@ pub struct TechnologyDetail {
     /// endoflife.date does not track the technology.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Lifecycle>,
+    /// With `expand=related`: the related entries' summaries, by relation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<RelationGroups>,
 }
 
 /// Release cycles of a technology, with their status on the day of the answer.
@@ -302,9 +409,9 @@ pub struct Lifecycle {
     pub releases: Vec<ReleaseCycle>,
 }
 
-fn lifecycle_view(state: &AppState, id: &str, today: Date) -> Option<Lifecycle> {
-    let position = state.catalogue.position(id)?;
-    let stored = state.catalogue.lifecycle(position)?;
+/// The lifecycle of the entry at `position` on `today`, if tracked.
+pub fn lifecycle_view(catalogue: &Catalogue, position: usize, today: Date) -> Option<Lifecycle> {
+    let stored = catalogue.lifecycle(position)?;
     Some(Lifecycle {
         source: "endoflife.date",
         product: stored.product.clone(),
@@ -322,6 +429,7 @@ fn lifecycle_view(state: &AppState, id: &str, today: Date) -> Option<Lifecycle> 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReleasesResponse {
     /// Version of the answer schema.
+    #[schema(example = "1")]
     pub schema_version: &'static str,
     /// The technology's id.
     pub id: String,
@@ -340,9 +448,10 @@ pub struct ReleasesResponse {
 /// `curl -s http://localhost:8080/v1/technologies/nodejs/releases`
 #[utoipa::path(
     tag = TAG,
-    params(("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "nodejs", max_length = 100)),
+    params(("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "nodejs", min_length = 1, max_length = 100)),
     responses(
         (status = 200, description = "The release cycles, newest first.", body = ReleasesResponse),
+        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
         (status = 308, description = "The id is an alias; `Location` holds the canonical URL.",
             headers(("Location" = String, description = "Canonical URL of the releases"))),
         (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"),
@@ -356,24 +465,33 @@ pub async fn get_releases(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryPairs::parse(&req, &[])?;
-    match state.catalogue.lookup(&id) {
+    let snapshot = state.snapshots.current();
+    match snapshot.catalogue.lookup(&id) {
         Some(Lookup::Canonical(technology)) => {
-            match lifecycle_view(&state, &technology.id, Date::today()) {
-                Some(lifecycle) => json_response(
+            let position = snapshot
+                .catalogue
+                .position(&technology.id)
+                .unwrap_or_default();
+            if snapshot.catalogue.lifecycle(position).is_none() {
+                return Err(ApiError::no_lifecycle(&req, &technology.id));
+            }
+            Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+                let lifecycle = lifecycle_view(&snapshot.catalogue, position, Date::today())
+                    .ok_or_else(|| ApiError::no_lifecycle(&req, &technology.id))?;
+                Built::json(
                     &req,
                     &ReleasesResponse {
                         schema_version: SCHEMA_VERSION,
                         id: technology.id.clone(),
                         lifecycle,
                     },
-                ),
-                None => Err(ApiError::no_lifecycle(&req, &technology.id)),
-            }
+                )
+            })
         }
-        Some(Lookup::Alias(technology)) => Ok(redirect(&format!(
-            "/v1/technologies/{}/releases",
-            technology.id
-        ))),
+        Some(Lookup::Alias(technology)) => Ok(redirect(
+            &req,
+            &format!("/v1/technologies/{}/releases", technology.id),
+        )),
         None => Err(ApiError::unknown_technology(&req, &id)),
     }
 }
@@ -393,12 +511,13 @@ pub struct RelatedTechnology {
 
 /// Related entries grouped by relation (`written_in`, `for_language`, `runs_on`,
 /// `built_on`, `alternative_to`, `used_with`); a relation with no entries is absent.
-pub type RelationGroups = std::collections::BTreeMap<String, Vec<RelatedTechnology>>;
+pub type RelationGroups = BTreeMap<String, Vec<RelatedTechnology>>;
 
 /// The technologies related to one entry.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RelatedResponse {
     /// Version of the answer schema.
+    #[schema(example = "1")]
     pub schema_version: &'static str,
     /// The technology's id.
     pub id: String,
@@ -420,9 +539,10 @@ pub struct RelatedResponse {
 /// `curl -s http://localhost:8080/v1/technologies/python/related`
 #[utoipa::path(
     tag = TAG,
-    params(("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "python", max_length = 100)),
+    params(("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "python", min_length = 1, max_length = 100)),
     responses(
         (status = 200, description = "The related technologies, grouped by relation.", body = RelatedResponse),
+        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
         (status = 308, description = "The id is an alias; `Location` holds the canonical URL.",
             headers(("Location" = String, description = "Canonical URL of the related technologies"))),
         (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"),
@@ -436,12 +556,24 @@ pub async fn get_related(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryPairs::parse(&req, &[])?;
-    match state.catalogue.lookup(&id) {
-        Some(Lookup::Canonical(technology)) => json_response(&req, &related(&state, technology)),
-        Some(Lookup::Alias(technology)) => Ok(redirect(&format!(
-            "/v1/technologies/{}/related",
-            technology.id
-        ))),
+    let snapshot = state.snapshots.current();
+    match snapshot.catalogue.lookup(&id) {
+        Some(Lookup::Canonical(technology)) => Cacheable::new(&req, &snapshot, &state.cache, "")
+            .respond(|| {
+                Built::json(
+                    &req,
+                    &RelatedResponse {
+                        schema_version: SCHEMA_VERSION,
+                        id: technology.id.clone(),
+                        outgoing: outgoing(&snapshot.catalogue, technology),
+                        incoming: incoming(&snapshot.catalogue, technology),
+                    },
+                )
+            }),
+        Some(Lookup::Alias(technology)) => Ok(redirect(
+            &req,
+            &format!("/v1/technologies/{}/related", technology.id),
+        )),
         None => Err(ApiError::unknown_technology(&req, &id)),
     }
 }
@@ -455,33 +587,205 @@ fn brief(technology: &Technology) -> RelatedTechnology {
     }
 }
 
-/// The relation groups of `technology`, both ways, each sorted by name.
-pub fn related(state: &AppState, technology: &Technology) -> RelatedResponse {
-    let catalogue = &state.catalogue;
-    let mut outgoing = RelationGroups::new();
+/// What `technology` names, by relation, each group sorted by name.
+pub fn outgoing(catalogue: &Catalogue, technology: &Technology) -> RelationGroups {
+    let mut groups = RelationGroups::new();
     for (relation, targets) in relation_lists(technology) {
-        let mut group: Vec<&Technology> =
-            targets.iter().filter_map(|id| catalogue.get(id)).collect();
-        group.sort_by_key(|t| catalogue.position(&t.id));
-        if !group.is_empty() {
-            outgoing.insert(relation.to_owned(), group.into_iter().map(brief).collect());
+        let mut positions: Vec<usize> = targets
+            .iter()
+            .filter_map(|id| catalogue.position(id))
+            .collect();
+        positions.sort_unstable();
+        if !positions.is_empty() {
+            let group = positions
+                .into_iter()
+                .map(|p| brief(&catalogue.technologies()[p]))
+                .collect();
+            groups.insert(relation.to_owned(), group);
         }
     }
-    let mut incoming = RelationGroups::new();
+    groups
+}
+
+/// The entries that name `technology`, by relation, each group sorted by name.
+pub fn incoming(catalogue: &Catalogue, technology: &Technology) -> RelationGroups {
+    let mut groups = RelationGroups::new();
     for other in catalogue.technologies() {
         for (relation, targets) in relation_lists(other) {
             if targets.contains(&technology.id) {
-                incoming
+                groups
                     .entry(relation.to_owned())
                     .or_default()
                     .push(brief(other));
             }
         }
     }
-    RelatedResponse {
-        schema_version: SCHEMA_VERSION,
-        id: technology.id.clone(),
-        outgoing,
-        incoming,
+    groups
+}
+
+/// Fewest and most ids a comparison takes.
+const COMPARE_IDS: std::ops::RangeInclusive<usize> = 2..=10;
+
+/// Query parameters of `GET /v1/compare`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+pub struct CompareParams {
+    /// The technologies to compare: 2 to 10 ids or aliases, comma-separated or
+    /// repeated, each once.
+    #[param(example = json!(["nodejs", "python", "java"]), min_items = 2, max_items = 10)]
+    ids: Vec<String>,
+    /// The fields to compare (rows); all fields by default.
+    #[param(example = json!(["kind", "license", "first_released"]), max_items = 21)]
+    fields: Option<Vec<FieldName>>,
+}
+
+/// One row of a comparison: a field and each technology's value for it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparisonRow {
+    /// The field compared.
+    #[schema(example = "license")]
+    pub field: String,
+    /// Each technology's value, by id (`null` where a technology has none).
+    #[schema(value_type = Object, example = json!({"nodejs": "MIT", "python": "PSF-2.0"}))]
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// True when every technology has the same value.
+    pub same: bool,
+}
+
+/// Technologies side by side.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Comparison {
+    /// Version of the answer schema.
+    #[schema(example = "1")]
+    pub schema_version: &'static str,
+    /// The technologies compared, canonical ids in request order (the columns).
+    pub ids: Vec<String>,
+    /// Their names, by id.
+    pub names: BTreeMap<String, String>,
+    /// One row per field, in the model's field order.
+    pub rows: Vec<ComparisonRow>,
+}
+
+/// Compare technologies
+///
+/// Lines up 2 to 10 technologies field by field — one row per field with each
+/// technology's value and whether they agree — so a frontend can render a
+/// comparison table from one request. Release lifecycles and related entries are
+/// rows too (`lifecycle`, `related`). Aliases are accepted; an unknown id, or an id
+/// given twice, is a 400 problem naming it.
+///
+/// `curl -s 'http://localhost:8080/v1/compare?ids=nodejs,python,java&fields=kind,license,first_released'`
+#[utoipa::path(
+    tag = TAG,
+    params(CompareParams),
+    responses(
+        (status = 200, description = "The comparison table.", body = Comparison),
+        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
+        (status = 400, description = "Fewer than 2 or more than 10 ids, an unknown or repeated id, or another invalid parameter.", body = ProblemDetails, content_type = "application/problem+json"),
+    )
+)]
+#[get("/compare")]
+pub async fn compare(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryPairs::parse(&req, &[&["ids", "fields"]])?;
+    let fields = Fields::parse(&query)?;
+    let requested: Vec<&str> = query.all("ids").into_iter().map(str::trim).collect();
+    if !COMPARE_IDS.contains(&requested.len()) {
+        return Err(ApiError::invalid_parameter(
+            &req,
+            "ids",
+            format!(
+                "`ids` must name 2 to 10 technologies, got {}",
+                requested.len()
+            ),
+        ));
     }
+    let snapshot = state.snapshots.current();
+    let catalogue = &snapshot.catalogue;
+    let mut positions = Vec::with_capacity(requested.len());
+    for id in &requested {
+        let technology = match catalogue.lookup(id) {
+            Some(Lookup::Canonical(t) | Lookup::Alias(t)) => t,
+            None => {
+                return Err(ApiError::invalid_parameter(
+                    &req,
+                    "ids",
+                    format!("`{id}` is not the id or alias of any technology"),
+                ));
+            }
+        };
+        let position = catalogue.position(&technology.id).unwrap_or_default();
+        if positions.contains(&position) {
+            return Err(ApiError::invalid_parameter(
+                &req,
+                "ids",
+                format!(
+                    "`{id}` names `{}`, which is already compared",
+                    technology.id
+                ),
+            ));
+        }
+        positions.push(position);
+    }
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        let today = Date::today();
+        let expand = Expand {
+            related: true,
+            lifecycle: true,
+        };
+        let columns: Vec<(String, serde_json::Value)> = positions
+            .iter()
+            .map(|&p| {
+                super::filters::technology_json(catalogue, p, today, expand, &Fields::default())
+                    .map(|v| (catalogue.technologies()[p].id.clone(), v))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::internal(&req, &e))?;
+        let rows = super::filters::TECHNOLOGY_FIELDS
+            .iter()
+            .filter(|field| **field != "id" && fields.keeps(field))
+            .map(|field| {
+                let values: BTreeMap<String, serde_json::Value> = columns
+                    .iter()
+                    .map(|(id, value)| {
+                        (
+                            id.clone(),
+                            value
+                                .get(*field)
+                                .cloned()
+                                .unwrap_or(serde_json::Value::Null),
+                        )
+                    })
+                    .collect();
+                let mut distinct = values.values();
+                let first = distinct.next();
+                let same = distinct.all(|v| Some(v) == first);
+                ComparisonRow {
+                    field: (*field).to_owned(),
+                    values,
+                    same,
+                }
+            })
+            .collect();
+        Built::json(
+            &req,
+            &Comparison {
+                schema_version: SCHEMA_VERSION,
+                ids: columns.iter().map(|(id, _)| id.clone()).collect(),
+                names: positions
+                    .iter()
+                    .map(|&p| {
+                        (
+                            catalogue.technologies()[p].id.clone(),
+                            catalogue.technologies()[p].name.clone(),
+                        )
+                    })
+                    .collect(),
+                rows,
+            },
+        )
+    })
 }

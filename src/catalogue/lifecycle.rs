@@ -62,6 +62,29 @@ impl Date {
     pub fn year(self) -> i32 {
         self.year
     }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days-from-civil).
+    pub fn days_since_epoch(self) -> i64 {
+        let year = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year.rem_euclid(400);
+        let month = i64::from(self.month);
+        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
+            + i64::from(self.day)
+            - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// Midnight UTC at the start of the day.
+    pub fn to_system_time(self) -> SystemTime {
+        let days = self.days_since_epoch();
+        if days >= 0 {
+            UNIX_EPOCH + std::time::Duration::from_secs(days as u64 * 86_400)
+        } else {
+            UNIX_EPOCH
+        }
+    }
 }
 
 fn days_in_month(year: i32, month: u8) -> u8 {
@@ -321,5 +344,8 @@ mod tests {
             Date::from_days_since_epoch(20_418).to_string(),
             "2025-11-26"
         );
+        for days in [0, 59, 60, 365, 19_782, 20_418, 40_000] {
+            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
+        }
     }
 }

@@ -84,6 +84,18 @@ pub struct Catalogue {
     cpes: Vec<(String, usize)>,
     /// The oldest day any lifecycle fact was taken on.
     lifecycle_as_of: Option<Date>,
+    /// The day the catalogue last changed, from `catalogue.json`.
+    updated: Option<Date>,
+    /// Hash of every data file's path and text.
+    fingerprint: u64,
+}
+
+/// Facts about the catalogue as a whole (`data/catalogue.json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueMeta {
+    /// The day the catalogue's data last changed; bump it with every data change.
+    pub updated: Date,
 }
 
 /// What a key names: the entry itself, or another name of it.
@@ -107,7 +119,47 @@ impl Catalogue {
                 })
                 .collect::<Vec<_>>()
         };
-        Catalogue::from_sources(&files(embedded::TECHNOLOGIES), &files(embedded::LIFECYCLES))
+        let meta = embedded::META.map(|(path, text)| SourceFile {
+            path: path.to_owned(),
+            text: text.to_owned(),
+        });
+        Catalogue::from_sources(&files(embedded::TECHNOLOGIES), &files(embedded::LIFECYCLES))?
+            .with_meta(meta.as_ref())
+    }
+
+    /// Applies `catalogue.json` (when there is one): the catalogue's date.
+    pub fn with_meta(mut self, meta: Option<&SourceFile>) -> Result<Catalogue, LoadErrors> {
+        let Some(file) = meta else {
+            return Ok(self);
+        };
+        let meta: CatalogueMeta = parse_json(file).map_err(|e| LoadErrors(vec![e]))?;
+        if let Some(as_of) = self.lifecycle_as_of
+            && meta.updated < as_of
+        {
+            return Err(LoadErrors(vec![LoadError {
+                file: file.path.clone(),
+                field: "updated".to_owned(),
+                message: format!(
+                    "{} is before the lifecycle facts' date {as_of}",
+                    meta.updated
+                ),
+            }]));
+        }
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(self.fingerprint, &file.text), &mut hasher);
+        self.fingerprint = std::hash::Hasher::finish(&hasher);
+        self.updated = Some(meta.updated);
+        Ok(self)
+    }
+
+    /// The day the catalogue last changed, when `catalogue.json` says.
+    pub fn updated(&self) -> Option<Date> {
+        self.updated
+    }
+
+    /// A hash of the catalogue's files: equal catalogues, equal fingerprints.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// The catalogue in a directory laid out like `data/`: every
@@ -116,7 +168,22 @@ impl Catalogue {
     pub fn from_dir(dir: &std::path::Path) -> Result<Catalogue, LoadErrors> {
         let technologies = read_json_files(&dir.join("technologies"), true)?;
         let lifecycles = read_json_files(&dir.join("lifecycle"), false)?;
-        Catalogue::from_sources(&technologies, &lifecycles)
+        let meta_path = dir.join("catalogue.json");
+        let meta = match std::fs::read_to_string(&meta_path) {
+            Ok(text) => Some(SourceFile {
+                path: meta_path.display().to_string(),
+                text,
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => {
+                return Err(LoadErrors(vec![LoadError {
+                    file: meta_path.display().to_string(),
+                    field: String::new(),
+                    message: format!("cannot read the file: {error}"),
+                }]));
+            }
+        };
+        Catalogue::from_sources(&technologies, &lifecycles)?.with_meta(meta.as_ref())
     }
 
     /// Parses and validates technology files into a catalogue without lifecycles.
@@ -150,6 +217,11 @@ impl Catalogue {
             return Err(LoadErrors(errors));
         }
         let lifecycle_as_of = stored_lifecycles.iter().map(|(_, l)| l.as_of).min();
+        let mut hasher = std::hash::DefaultHasher::new();
+        for file in files.iter().chain(lifecycle_files) {
+            std::hash::Hash::hash(&(&file.path, &file.text), &mut hasher);
+        }
+        let fingerprint = std::hash::Hasher::finish(&hasher);
         let mut by_product: HashMap<String, StoredLifecycle> = stored_lifecycles
             .into_iter()
             .map(|(_, l)| (l.product.clone(), l))
@@ -210,6 +282,8 @@ impl Catalogue {
             by_purl,
             cpes,
             lifecycle_as_of,
+            updated: None,
+            fingerprint,
         })
     }
 

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use stackatlas::catalogue::{Kind, relation_lists};
 
-use crate::helpers::{get, state};
+use crate::helpers::get;
 
 /// At least this many entries of each kind.
 const MINIMUM_PER_KIND: &[(Kind, usize)] = &[
@@ -47,8 +47,8 @@ async fn the_catalogue_has_250_entries_and_every_kind_its_minimum() {
 
 #[test]
 fn web_frameworks_span_at_least_12_languages() {
-    let state = state();
-    let catalogue = &state.catalogue;
+    let snapshot = crate::helpers::catalogue();
+    let catalogue = &snapshot.catalogue;
     let languages: HashSet<&str> = catalogue
         .technologies()
         .iter()
@@ -79,9 +79,9 @@ fn web_frameworks_span_at_least_12_languages() {
 
 #[test]
 fn the_flagship_entries_have_every_field() {
-    let state = state();
+    let snapshot = crate::helpers::catalogue();
     for id in ["nodejs", "python", "java", "php", "ruby-on-rails"] {
-        let t = state.catalogue.get(id).unwrap_or_else(|| panic!("{id}"));
+        let t = snapshot.catalogue.get(id).unwrap_or_else(|| panic!("{id}"));
         assert!(t.first_released.is_some(), "{id} first_released");
         assert!(t.license.is_some(), "{id} license");
         assert!(t.developer.is_some(), "{id} developer");
@@ -101,8 +101,8 @@ fn the_flagship_entries_have_every_field() {
 
 #[test]
 fn the_graph_is_consistent() {
-    let state = state();
-    let catalogue = &state.catalogue;
+    let snapshot = crate::helpers::catalogue();
+    let catalogue = &snapshot.catalogue;
     let ids: HashSet<&str> = catalogue
         .technologies()
         .iter()

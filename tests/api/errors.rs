@@ -72,7 +72,11 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
     ] {
         let answer = call(method, path).await;
         answer.problem(405);
-        assert_eq!(answer.header("allow"), Some("GET, HEAD"), "{method} {path}");
+        assert_eq!(
+            answer.header("allow"),
+            Some("GET, HEAD, OPTIONS"),
+            "{method} {path}"
+        );
     }
 }
 

@@ -8,8 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{test, web};
 use serde_json::Value;
-use stackatlas::api::{self, AppState};
+use stackatlas::api::{self, AppState, HttpSettings};
 use stackatlas::catalogue::Catalogue;
+use stackatlas::snapshot::{Snapshots, Source};
 
 /// The embedded catalogue's app state, built once per test binary.
 pub fn state() -> web::Data<AppState> {
@@ -17,7 +18,17 @@ pub fn state() -> web::Data<AppState> {
     STATE
         .get_or_init(|| {
             let catalogue = Catalogue::embedded().unwrap_or_else(|errors| panic!("{errors}"));
-            web::Data::new(AppState::new(catalogue))
+            // Rate limiting has its own tests, with their own state: the shared
+            // state's requests all come from one unnamed peer.
+            let settings = HttpSettings {
+                access_log: false,
+                rate_limit: None,
+                ..HttpSettings::default()
+            };
+            web::Data::new(AppState::new(
+                Snapshots::from_catalogue(catalogue, Source::Embedded),
+                settings,
+            ))
         })
         .clone()
 }
@@ -90,9 +101,19 @@ pub async fn call(method: &str, path: &str) -> Answer {
     .await
 }
 
+/// The embedded catalogue (of the shared state's serving snapshot).
+pub fn catalogue() -> std::sync::Arc<stackatlas::snapshot::Snapshot> {
+    state().snapshots.current()
+}
+
 /// Sends a prepared request through the app in process.
 pub async fn call_with(request: test::TestRequest) -> Answer {
-    let app = test::init_service(api::app(state())).await;
+    call_with_state(request, state()).await
+}
+
+/// Sends a prepared request through an app over `state`.
+pub async fn call_with_state(request: test::TestRequest, state: web::Data<AppState>) -> Answer {
+    let app = test::init_service(api::app(state)).await;
     let response = app
         .call(request.to_request())
         .await
@@ -103,4 +124,13 @@ pub async fn call_with(request: test::TestRequest) -> Answer {
 /// `GET path` in process.
 pub async fn get(path: &str) -> Answer {
     call("GET", path).await
+}
+
+/// `GET path` with extra request headers.
+pub async fn get_with(path: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = test::TestRequest::get().uri(path);
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    call_with(request).await
 }

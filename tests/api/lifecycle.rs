@@ -3,7 +3,7 @@
 
 use stackatlas::catalogue::Date;
 
-use crate::helpers::{get, state};
+use crate::helpers::get;
 
 /// Facts copied from the endoflife.date reference files
 /// (`../shared/reference/endoflife/{nodejs,python,ruby-on-rails}.yml`):
@@ -99,8 +99,8 @@ async fn status_is_computed_for_today() {
 
 #[test]
 fn status_changes_with_the_day_not_the_build() {
-    let state = state();
-    let catalogue = &state.catalogue;
+    let snapshot = crate::helpers::catalogue();
+    let catalogue = &snapshot.catalogue;
     let position = catalogue.position("nodejs").expect("nodejs");
     let cycle = catalogue
         .lifecycle(position)
@@ -151,8 +151,8 @@ async fn an_untracked_technology_has_no_releases_resource() {
 
 #[test]
 fn every_tracked_entry_has_its_cycles() {
-    let state = state();
-    let catalogue = &state.catalogue;
+    let snapshot = crate::helpers::catalogue();
+    let catalogue = &snapshot.catalogue;
     for (position, technology) in catalogue.technologies().iter().enumerate() {
         match &technology.identifiers.endoflife {
             Some(product) => {

@@ -4,7 +4,9 @@
 mod catalogue;
 mod coverage;
 mod errors;
+mod features;
 mod helpers;
+mod http;
 mod lifecycle;
 mod openapi;
 mod search;

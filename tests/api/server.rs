@@ -85,3 +85,192 @@ fn a_broken_data_file_stops_the_binary_naming_file_and_field() {
     assert!(stderr.contains("nodejs.json"), "{stderr}");
     assert!(stderr.contains("field `website`"), "{stderr}");
 }
+
+/// The binary serving a temporary `--data-dir`, with its stderr lines.
+struct Served {
+    child: std::process::Child,
+    address: std::net::SocketAddr,
+    stderr: std::sync::mpsc::Receiver<String>,
+    dir: std::path::PathBuf,
+}
+
+impl Served {
+    fn start(name: &str, nodejs: &serde_json::Value) -> Served {
+        use std::io::BufRead;
+        let dir = std::env::temp_dir().join(format!("stackatlas-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("technologies")).expect("temp dir");
+        write_entry(&dir, nodejs);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stackatlas"))
+            .args([
+                "--port",
+                "0",
+                "--access-log",
+                "false",
+                "--shutdown-timeout",
+                "5",
+            ])
+            .arg("--data-dir")
+            .arg(&dir)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = sender.send(line);
+            }
+        });
+        let address = loop {
+            let line = receiver
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server logs its address");
+            if let Some(rest) = line.split("on http://").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("address")
+                    .parse()
+                    .expect("socket address");
+            }
+        };
+        Served {
+            child,
+            address,
+            stderr: receiver,
+            dir,
+        }
+    }
+
+    fn get(&self, path: &str) -> String {
+        raw(
+            self.address,
+            &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        )
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits until a stderr line contains `needle`.
+    fn wait_for_log(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no log line containing `{needle}`"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn standalone_nodejs() -> serde_json::Value {
+    let mut nodejs: serde_json::Value =
+        serde_json::from_str(include_str!("../../data/technologies/nodejs.json")).expect("JSON");
+    nodejs["relations"] = serde_json::json!({});
+    nodejs["identifiers"] = serde_json::json!({});
+    nodejs
+}
+
+fn write_entry(dir: &std::path::Path, entry: &serde_json::Value) {
+    std::fs::write(dir.join("technologies/nodejs.json"), entry.to_string()).expect("write");
+}
+
+#[test]
+fn sighup_reloads_the_data_dir_and_a_broken_catalogue_keeps_the_old_one() {
+    let mut nodejs = standalone_nodejs();
+    let served = Served::start("reload", &nodejs);
+    assert!(
+        served
+            .get("/v1/technologies/nodejs")
+            .contains("\"name\":\"Node.js\"")
+    );
+
+    let mut broken = nodejs.clone();
+    broken["website"] = "http://nodejs.org/".into();
+    write_entry(&served.dir, &broken);
+    served.signal("HUP");
+    let refused = served.wait_for_log("reload refused");
+    assert!(refused.contains("field `website`"), "{refused}");
+    let still = served.get("/v1/technologies/nodejs");
+    assert!(still.starts_with("HTTP/1.1 200"), "{still}");
+    assert!(
+        still.contains("\"website\":\"https://nodejs.org/\""),
+        "the old catalogue serves on"
+    );
+    assert!(
+        served
+            .get("/metrics")
+            .contains("stackatlas_catalogue_reloads_total{outcome=\"failure\"} 1")
+    );
+
+    nodejs["summary"] = "Reloaded summary.".into();
+    write_entry(&served.dir, &nodejs);
+    served.signal("HUP");
+    served.wait_for_log("reloaded the catalogue");
+    assert!(
+        served
+            .get("/v1/technologies/nodejs")
+            .contains("\"summary\":\"Reloaded summary.\"")
+    );
+    assert!(served.get("/readyz").contains("\"generation\":2"));
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_and_exits_0() {
+    let mut served = Served::start("shutdown", &standalone_nodejs());
+    // A connection the server has accepted (one answer read back), with a second
+    // request written as the signal arrives.
+    let mut stream = TcpStream::connect(served.address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("write");
+    let mut first = [0u8; 1024];
+    let read = stream.read(&mut first).expect("first answer");
+    assert!(String::from_utf8_lossy(&first[..read]).starts_with("HTTP/1.1 200"));
+    stream
+        .write_all(b"GET /v1/catalogue HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    served.signal("TERM");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the accepted request completes: {answer}"
+    );
+    assert!(answer.contains("\"schema_version\""), "with its whole body");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = served.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the process exits within the shutdown timeout"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}

@@ -1,6 +1,6 @@
 //! `GET /v1/technologies` and `GET /v1/technologies/{id}`.
 
-use crate::helpers::{get, state};
+use crate::helpers::get;
 use serde_json::Value;
 
 fn ids(body: &Value) -> Vec<String> {
@@ -18,7 +18,7 @@ async fn list_answers_the_first_page_sorted_by_name() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("content-type"), Some("application/json"));
     let body = answer.json();
-    let total = state().catalogue.len();
+    let total = crate::helpers::catalogue().catalogue.len();
     assert_eq!(body["total"], total);
     assert_eq!(body["page"], 1);
     assert_eq!(body["per_page"], 20);
@@ -44,7 +44,7 @@ async fn list_pages_carry_links_in_body_and_link_header() {
     let answer = get("/v1/technologies?per_page=1&page=2").await;
     assert_eq!(answer.status, 200);
     let body = answer.json();
-    let total = state().catalogue.len();
+    let total = crate::helpers::catalogue().catalogue.len();
     assert_eq!(body["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(body["links"]["prev"], "/v1/technologies?page=1&per_page=1");
     assert_eq!(body["links"]["next"], "/v1/technologies?page=3&per_page=1");
@@ -84,7 +84,7 @@ async fn list_filters_by_kind_and_keeps_the_filter_in_links() {
     let answer = get("/v1/technologies?kind=runtime&per_page=1").await;
     assert_eq!(answer.status, 200);
     let body = answer.json();
-    let expected = state()
+    let expected = crate::helpers::catalogue()
         .catalogue
         .technologies()
         .iter()
@@ -113,7 +113,7 @@ async fn list_filters_by_tag_and_any_of_several_values() {
         .await
         .json();
     let with_tag = |tag: &str| {
-        state()
+        crate::helpers::catalogue()
             .catalogue
             .technologies()
             .iter()

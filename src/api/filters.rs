@@ -1,0 +1,428 @@
+//! The filters, sort orders, sparse fieldsets and expansions that list-like
+//! operations share, parsed strictly from the query string.
+
+use crate::catalogue::{Catalogue, Date, Kind, Technology};
+
+use super::problem::ApiError;
+use super::query::QueryPairs;
+
+/// Most values one repeatable filter may carry.
+pub const MAX_VALUES: usize = 20;
+
+/// Lifecycle status an entry can be filtered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// At least one release cycle is supported today.
+    Supported,
+    /// Every release cycle has reached its end of life.
+    EndOfLife,
+}
+
+impl Status {
+    const NAMES: [&'static str; 2] = ["supported", "end_of_life"];
+
+    fn parse(text: &str) -> Option<Status> {
+        match text {
+            "supported" => Some(Status::Supported),
+            "end_of_life" => Some(Status::EndOfLife),
+            _ => None,
+        }
+    }
+}
+
+/// Filters over entries: values of one filter are alternatives (OR), different
+/// filters must all hold (AND).
+#[derive(Debug, Default)]
+pub struct Filters {
+    kinds: Vec<Kind>,
+    tags: Vec<String>,
+    languages: Vec<String>,
+    licenses: Vec<String>,
+    written_in: Vec<String>,
+    runs_on: Vec<String>,
+    built_on: Vec<String>,
+    status: Vec<Status>,
+    released_after: Option<u16>,
+    released_before: Option<u16>,
+}
+
+fn lowercase_values(query: &QueryPairs<'_>, name: &str) -> Result<Vec<String>, ApiError> {
+    let values: Vec<String> = query
+        .all(name)
+        .into_iter()
+        .map(|v| v.trim().to_lowercase())
+        .collect();
+    if values.len() > MAX_VALUES {
+        return Err(ApiError::invalid_parameter(
+            query.request(),
+            name,
+            format!(
+                "`{name}` may carry at most {MAX_VALUES} values, got {}",
+                values.len()
+            ),
+        ));
+    }
+    if values.iter().any(|v| v.is_empty() || v.len() > 100) {
+        return Err(ApiError::invalid_parameter(
+            query.request(),
+            name,
+            format!("`{name}` values must be 1 to 100 characters"),
+        ));
+    }
+    Ok(values)
+}
+
+/// True when an SPDX expression names the licence id (case-insensitive), e.g.
+/// `MIT` is named by `MIT OR Apache-2.0`.
+fn names_license(expression: &str, license: &str) -> bool {
+    expression
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .any(|term| term.eq_ignore_ascii_case(license))
+        || expression.eq_ignore_ascii_case(license)
+}
+
+impl Filters {
+    /// The query parameters the filters read, shared by every filtered operation.
+    pub const PARAMS: &'static [&'static str] = &[
+        "kind",
+        "tag",
+        "language",
+        "license",
+        "written_in",
+        "runs_on",
+        "built_on",
+        "status",
+        "released_after",
+        "released_before",
+    ];
+
+    /// Parses every filter from the query.
+    pub fn parse(query: &QueryPairs<'_>) -> Result<Filters, ApiError> {
+        let kinds = query.list("kind", Kind::parse, || {
+            Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect()
+        })?;
+        let status = query.list("status", Status::parse, || {
+            Status::NAMES.iter().map(|s| (*s).to_owned()).collect()
+        })?;
+        Ok(Filters {
+            kinds,
+            tags: lowercase_values(query, "tag")?,
+            languages: lowercase_values(query, "language")?,
+            licenses: lowercase_values(query, "license")?,
+            written_in: lowercase_values(query, "written_in")?,
+            runs_on: lowercase_values(query, "runs_on")?,
+            built_on: lowercase_values(query, "built_on")?,
+            status,
+            released_after: year(query, "released_after")?,
+            released_before: year(query, "released_before")?,
+        })
+    }
+
+    /// True when the entry at `position` passes every filter on `today`.
+    pub fn admit(&self, catalogue: &Catalogue, position: usize, today: Date) -> bool {
+        let t = &catalogue.technologies()[position];
+        let any = |wanted: &[String], have: &[String]| {
+            wanted.is_empty() || wanted.iter().any(|w| have.contains(w))
+        };
+        (self.kinds.is_empty() || self.kinds.contains(&t.kind))
+            && any(&self.tags, &t.tags)
+            && (self.languages.is_empty()
+                || self.languages.iter().any(|l| {
+                    t.relations.for_language.contains(l) || (t.kind == Kind::Language && &t.id == l)
+                }))
+            && (self.licenses.is_empty()
+                || t.license
+                    .as_deref()
+                    .is_some_and(|e| self.licenses.iter().any(|l| names_license(e, l))))
+            && any(&self.written_in, &t.relations.written_in)
+            && any(&self.runs_on, &t.relations.runs_on)
+            && any(&self.built_on, &t.relations.built_on)
+            && (self.status.is_empty()
+                || self
+                    .status
+                    .iter()
+                    .any(|s| has_status(catalogue, position, *s, today)))
+            && self
+                .released_after
+                .is_none_or(|y| t.first_released.is_some_and(|r| r > y))
+            && self
+                .released_before
+                .is_none_or(|y| t.first_released.is_some_and(|r| r < y))
+    }
+
+    /// True when the filters depend on the day (lifecycle status).
+    pub fn depends_on_today(&self) -> bool {
+        !self.status.is_empty()
+    }
+}
+
+fn has_status(catalogue: &Catalogue, position: usize, status: Status, today: Date) -> bool {
+    let Some(lifecycle) = catalogue.lifecycle(position) else {
+        return false;
+    };
+    let mut cycles = lifecycle.releases.iter().map(|c| c.on(today));
+    match status {
+        Status::Supported => cycles.any(|c| c.is_supported),
+        Status::EndOfLife => cycles.all(|c| c.is_end_of_life),
+    }
+}
+
+fn year(query: &QueryPairs<'_>, name: &str) -> Result<Option<u16>, ApiError> {
+    match query.single(name)? {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<u16>()
+            .ok()
+            .filter(|y| (1900..=2100).contains(y))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    query.request(),
+                    name,
+                    format!("`{name}` must be a year from 1900 to 2100, got `{text}`"),
+                )
+            }),
+    }
+}
+
+/// What a list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// The name, case-insensitively.
+    Name,
+    /// The year of the first release.
+    FirstReleased,
+    /// The date of the latest release of any cycle.
+    LatestRelease,
+}
+
+/// A sort order: key and direction. Ties are broken by name, then id, ascending;
+/// entries without the key's value come last in either direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    /// What to sort by.
+    pub key: SortKey,
+    /// True for descending (`-` prefix).
+    pub descending: bool,
+}
+
+impl Sort {
+    /// The accepted values of `sort`.
+    pub const VALUES: [&'static str; 6] = [
+        "name",
+        "-name",
+        "first_released",
+        "-first_released",
+        "latest_release",
+        "-latest_release",
+    ];
+
+    /// Parses `sort` (default: name ascending).
+    pub fn parse(query: &QueryPairs<'_>) -> Result<Sort, ApiError> {
+        let Some(text) = query.single("sort")? else {
+            return Ok(Sort {
+                key: SortKey::Name,
+                descending: false,
+            });
+        };
+        let (descending, name) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let key = match name {
+            "name" => SortKey::Name,
+            "first_released" => SortKey::FirstReleased,
+            "latest_release" => SortKey::LatestRelease,
+            _ => {
+                return Err(ApiError::not_one_of(
+                    query.request(),
+                    "sort",
+                    text,
+                    Sort::VALUES.iter().map(|v| (*v).to_owned()).collect(),
+                ));
+            }
+        };
+        Ok(Sort { key, descending })
+    }
+
+    /// Orders positions of the catalogue (which is already sorted by name, then id,
+    /// so a stable sort keeps that as the tie-break).
+    pub fn apply(&self, catalogue: &Catalogue, positions: &mut [usize]) {
+        match self.key {
+            SortKey::Name => {
+                if self.descending {
+                    positions.reverse();
+                }
+            }
+            SortKey::FirstReleased => {
+                let value = |p: usize| catalogue.technologies()[p].first_released;
+                self.by(positions, value);
+            }
+            SortKey::LatestRelease => {
+                let value = |p: usize| {
+                    catalogue.lifecycle(p).and_then(|l| {
+                        l.releases
+                            .iter()
+                            .filter_map(|c| c.latest_release_date.or(Some(c.release_date)))
+                            .max()
+                    })
+                };
+                self.by(positions, value);
+            }
+        }
+    }
+
+    fn by<V: Ord>(&self, positions: &mut [usize], value: impl Fn(usize) -> Option<V>) {
+        positions.sort_by(|&a, &b| match (value(a), value(b)) {
+            (Some(x), Some(y)) if self.descending => y.cmp(&x),
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+    }
+}
+
+/// The top-level fields of a technology, in answer order.
+pub const TECHNOLOGY_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "aliases",
+    "kind",
+    "summary",
+    "description",
+    "strengths",
+    "weaknesses",
+    "use_cases",
+    "tags",
+    "relations",
+    "first_released",
+    "license",
+    "developer",
+    "website",
+    "repository",
+    "documentation",
+    "identifiers",
+    "sources",
+    "lifecycle",
+    "related",
+];
+
+/// A sparse fieldset (`fields=id,name,kind`): which top-level fields to keep.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(Option<Vec<String>>);
+
+impl Fields {
+    /// Parses `fields`; an unknown field is a 400 listing the valid ones.
+    pub fn parse(query: &QueryPairs<'_>) -> Result<Fields, ApiError> {
+        let values = query.all("fields");
+        if values.is_empty() {
+            return Ok(Fields(None));
+        }
+        let mut fields = Vec::new();
+        for value in values {
+            let value = value.trim();
+            if !TECHNOLOGY_FIELDS.contains(&value) {
+                return Err(ApiError::not_one_of(
+                    query.request(),
+                    "fields",
+                    value,
+                    TECHNOLOGY_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+                ));
+            }
+            if !fields.iter().any(|f| f == value) {
+                fields.push(value.to_owned());
+            }
+        }
+        Ok(Fields(Some(fields)))
+    }
+
+    /// True when every field is kept.
+    pub fn is_all(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// True when `field` is kept.
+    pub fn keeps(&self, field: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|fields| fields.iter().any(|f| f == field))
+    }
+
+    /// Keeps only the selected fields of a JSON object.
+    pub fn select(&self, value: serde_json::Value) -> serde_json::Value {
+        match (&self.0, value) {
+            (Some(fields), serde_json::Value::Object(mut map)) => {
+                let mut kept = serde_json::Map::new();
+                for field in fields {
+                    if let Some(v) = map.remove(field) {
+                        kept.insert(field.clone(), v);
+                    }
+                }
+                serde_json::Value::Object(kept)
+            }
+            (_, value) => value,
+        }
+    }
+}
+
+/// What `expand` may inline.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expand {
+    /// Inline the related entries' summaries under `related`.
+    pub related: bool,
+    /// Inline the release lifecycle under `lifecycle`.
+    pub lifecycle: bool,
+}
+
+impl Expand {
+    /// The accepted values of `expand`.
+    pub const VALUES: [&'static str; 2] = ["related", "lifecycle"];
+
+    /// Parses `expand`.
+    pub fn parse(query: &QueryPairs<'_>) -> Result<Expand, ApiError> {
+        let mut expand = Expand::default();
+        for value in query.all("expand") {
+            match value.trim() {
+                "related" => expand.related = true,
+                "lifecycle" => expand.lifecycle = true,
+                other => {
+                    return Err(ApiError::not_one_of(
+                        query.request(),
+                        "expand",
+                        other,
+                        Expand::VALUES.iter().map(|v| (*v).to_owned()).collect(),
+                    ));
+                }
+            }
+        }
+        Ok(expand)
+    }
+}
+
+/// The entry's JSON with `expand` applied, then `fields`.
+pub fn technology_json(
+    catalogue: &Catalogue,
+    position: usize,
+    today: Date,
+    expand: Expand,
+    fields: &Fields,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let technology: &Technology = &catalogue.technologies()[position];
+    let mut value = serde_json::to_value(technology)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        if expand.lifecycle
+            && fields.keeps("lifecycle")
+            && let Some(lifecycle) = super::technologies::lifecycle_view(catalogue, position, today)
+        {
+            map.insert("lifecycle".to_owned(), serde_json::to_value(lifecycle)?);
+        }
+        if expand.related && fields.keeps("related") {
+            map.insert(
+                "related".to_owned(),
+                serde_json::to_value(super::technologies::outgoing(catalogue, technology))?,
+            );
+        }
+    }
+    Ok(fields.select(value))
+}

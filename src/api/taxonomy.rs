@@ -1,0 +1,236 @@
+//! `/v1/kinds`, `/v1/tags`, `/v1/languages`, `/v1/licenses`, `/v1/runtimes`: every
+//! value of a facet with the number of entries that have it, in the shared
+//! paginated envelope.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::answer::Cacheable;
+use super::envelope::Page;
+use super::problem::{ApiError, ProblemDetails};
+use super::query::QueryPairs;
+use super::technologies::page_built;
+use crate::catalogue::{Catalogue, Kind};
+
+/// Tag of the taxonomy operations in the OpenAPI document.
+pub const TAG: &str = "taxonomy";
+
+/// One value of a facet.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"value": "python", "name": "Python", "count": 24, "href": "/v1/technologies?language=python"}))]
+pub struct FacetValue {
+    /// The value, as the list filter takes it.
+    pub value: String,
+    /// A display name, where the value is a catalogue id or a kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Number of entries with this value.
+    pub count: usize,
+    /// The list of those entries.
+    pub href: String,
+}
+
+/// Query parameters of the taxonomy operations.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+pub struct TaxonomyParams {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 100000, example = 1)]
+    page: Option<u32>,
+    /// Values per page.
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    per_page: Option<u32>,
+}
+
+/// A facet: how to read its values from an entry.
+#[derive(Debug, Clone, Copy)]
+enum Facet {
+    Kind,
+    Tag,
+    Language,
+    License,
+    Runtime,
+}
+
+impl Facet {
+    fn filter(self) -> &'static str {
+        match self {
+            Facet::Kind => "kind",
+            Facet::Tag => "tag",
+            Facet::Language => "language",
+            Facet::License => "license",
+            Facet::Runtime => "runs_on",
+        }
+    }
+}
+
+/// The facet's values with counts, most common first, then by value.
+fn counts(catalogue: &Catalogue, facet: Facet) -> Vec<FacetValue> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for t in catalogue.technologies() {
+        let values: Vec<String> = match facet {
+            Facet::Kind => vec![t.kind.as_str().to_owned()],
+            Facet::Tag => t.tags.clone(),
+            Facet::Language => {
+                let mut ids = t.relations.for_language.clone();
+                if t.kind == Kind::Language {
+                    ids.push(t.id.clone());
+                }
+                ids
+            }
+            Facet::License => t.license.iter().flat_map(|l| license_ids(l)).collect(),
+            Facet::Runtime => t.relations.runs_on.clone(),
+        };
+        let mut seen = Vec::new();
+        for value in values {
+            if !seen.contains(&value) {
+                *counts.entry(value.clone()).or_default() += 1;
+                seen.push(value);
+            }
+        }
+    }
+    let mut values: Vec<FacetValue> = counts
+        .into_iter()
+        .map(|(value, count)| FacetValue {
+            name: match facet {
+                Facet::Language | Facet::Runtime => catalogue.get(&value).map(|t| t.name.clone()),
+                _ => None,
+            },
+            href: format!(
+                "/v1/technologies?{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair(facet.filter(), &value)
+                    .finish()
+            ),
+            value,
+            count,
+        })
+        .collect();
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values
+}
+
+/// The SPDX licence ids an expression names (without operators and exceptions).
+fn license_ids(expression: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after_with = false;
+    for term in expression.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+        match term {
+            "" | "AND" | "OR" => {}
+            "WITH" => after_with = true,
+            _ if after_with => after_with = false,
+            id => ids.push(id.to_owned()),
+        }
+    }
+    ids
+}
+
+async fn facet_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    facet: Facet,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryPairs::parse(&req, &[&["page", "per_page"]])?;
+    let pagination = query.pagination()?;
+    let snapshot = state.snapshots.current();
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        let mut values = counts(&snapshot.catalogue, facet);
+        let total = values.len();
+        let range = pagination.range(total);
+        let items: Vec<FacetValue> = values.drain(range).collect();
+        page_built(&req, items, total, pagination)
+    })
+}
+
+/// Kinds with counts
+///
+/// Every kind of technology with the number of entries of that kind, most common
+/// first, each with the link to its entries.
+///
+/// `curl -s http://localhost:8080/v1/kinds`
+#[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
+    (status = 200, description = "The kinds with counts.", body = Page<FacetValue>),
+    (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
+    (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
+))]
+#[get("/kinds")]
+pub async fn kinds(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    facet_page(req, state, Facet::Kind).await
+}
+
+/// Tags with counts
+///
+/// Every tag with the number of entries carrying it, most common first.
+///
+/// `curl -s 'http://localhost:8080/v1/tags?per_page=50'`
+#[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
+    (status = 200, description = "The tags with counts.", body = Page<FacetValue>),
+    (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
+    (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
+))]
+#[get("/tags")]
+pub async fn tags(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    facet_page(req, state, Facet::Tag).await
+}
+
+/// Languages with counts
+///
+/// Every language with the number of entries for it (frameworks, libraries and
+/// runtimes naming it in `for_language`, plus the language entry itself).
+///
+/// `curl -s http://localhost:8080/v1/languages`
+#[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
+    (status = 200, description = "The languages with counts.", body = Page<FacetValue>),
+    (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
+    (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
+))]
+#[get("/languages")]
+pub async fn languages(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    facet_page(req, state, Facet::Language).await
+}
+
+/// Licences with counts
+///
+/// Every SPDX licence id named by the entries' licence expressions, with the number
+/// of entries naming it.
+///
+/// `curl -s http://localhost:8080/v1/licenses`
+#[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
+    (status = 200, description = "The licences with counts.", body = Page<FacetValue>),
+    (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
+    (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
+))]
+#[get("/licenses")]
+pub async fn licenses(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    facet_page(req, state, Facet::License).await
+}
+
+/// Runtimes and platforms with counts
+///
+/// Every runtime or platform entries run on, with the number of entries running on
+/// it.
+///
+/// `curl -s http://localhost:8080/v1/runtimes`
+#[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
+    (status = 200, description = "The runtimes and platforms with counts.", body = Page<FacetValue>),
+    (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
+    (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
+))]
+#[get("/runtimes")]
+pub async fn runtimes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    facet_page(req, state, Facet::Runtime).await
+}

@@ -1,0 +1,168 @@
+//! The immutable unit every request reads: one validated catalogue, its search
+//! index, and what answers reuse (fingerprint, dates, memoized answer bytes).
+//!
+//! A reload builds a whole new [`Snapshot`] beside the serving one and swaps it in
+//! atomically ([`Snapshots`]); a request holds one snapshot from start to end, so
+//! no answer ever mixes two catalogues.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+
+use crate::catalogue::{Catalogue, Date, LoadErrors};
+use crate::search::Index;
+
+/// Where a catalogue comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The files compiled into the binary.
+    Embedded,
+    /// A directory laid out like `data/`, re-read on reload.
+    Directory(std::path::PathBuf),
+}
+
+impl Source {
+    /// Loads and validates the catalogue.
+    pub fn load(&self) -> Result<Catalogue, LoadErrors> {
+        match self {
+            Source::Embedded => Catalogue::embedded(),
+            Source::Directory(dir) => Catalogue::from_dir(dir),
+        }
+    }
+}
+
+/// Most bytes of answers a snapshot keeps memoized.
+const MEMO_BYTES: usize = 16 * 1024 * 1024;
+/// Largest single answer worth memoizing.
+const MEMO_MAX_ANSWER: usize = 1024 * 1024;
+/// Number of independently locked memo shards.
+const MEMO_SHARDS: usize = 16;
+
+/// A memoized answer: its bytes and media type.
+#[derive(Debug, Clone)]
+pub struct Memo {
+    /// The answer's body.
+    pub body: Bytes,
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+    /// Extra headers that belong to the answer (`Link`, `X-Total-Count`), with
+    /// lowercase names.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// A catalogue ready to serve.
+pub struct Snapshot {
+    /// The catalogue.
+    pub catalogue: Catalogue,
+    /// Its search index.
+    pub index: Index,
+    /// Hash of the catalogue's content: equal catalogues, equal fingerprints.
+    pub fingerprint: u64,
+    /// When the catalogue last changed (the `Last-Modified` of every answer).
+    pub last_modified: SystemTime,
+    /// Monotonic number of this snapshot within the process (1 for the first).
+    pub generation: u64,
+    memo: [Mutex<HashMap<u64, Memo>>; MEMO_SHARDS],
+    memo_bytes: AtomicUsize,
+}
+
+impl Snapshot {
+    /// Indexes a catalogue for serving.
+    pub fn new(catalogue: Catalogue, generation: u64) -> Snapshot {
+        let index = Index::build(&catalogue);
+        let fingerprint = catalogue.fingerprint();
+        let updated = catalogue.updated().or(catalogue.lifecycle_as_of());
+        let last_modified = updated
+            .map(Date::to_system_time)
+            .unwrap_or_else(SystemTime::now);
+        Snapshot {
+            catalogue,
+            index,
+            fingerprint,
+            last_modified,
+            generation,
+            memo: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            memo_bytes: AtomicUsize::new(0),
+        }
+    }
+
+    /// A validator for the answer to `request_key` on `today`: the answer is a
+    /// function of the catalogue, the request and the day, so equal keys mean
+    /// equivalent answers (a weak validator: bytes may differ in compression or
+    /// timing fields).
+    pub fn answer_key(&self, request_key: &str, today: Date) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        self.fingerprint.hash(&mut hasher);
+        today.hash(&mut hasher);
+        request_key.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The memoized answer for `key`, if any.
+    pub fn memo(&self, key: u64) -> Option<Memo> {
+        let shard = &self.memo[(key as usize) % MEMO_SHARDS];
+        shard.lock().ok().and_then(|map| map.get(&key).cloned())
+    }
+
+    /// Memoizes an answer while the memo has room; a full memo keeps what it has.
+    pub fn remember(&self, key: u64, memo: Memo) {
+        let size = memo.body.len();
+        if size > MEMO_MAX_ANSWER || self.memo_bytes.load(Ordering::Relaxed) + size > MEMO_BYTES {
+            return;
+        }
+        if let Ok(mut map) = self.memo[(key as usize) % MEMO_SHARDS].lock()
+            && map.insert(key, memo).is_none()
+        {
+            self.memo_bytes.fetch_add(size, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The serving snapshot, swappable while requests run.
+pub struct Snapshots {
+    current: ArcSwap<Snapshot>,
+    source: Source,
+    generations: AtomicU64,
+}
+
+impl Snapshots {
+    /// Loads the first snapshot from `source`.
+    pub fn load(source: Source) -> Result<Snapshots, LoadErrors> {
+        let catalogue = source.load()?;
+        Ok(Snapshots::from_catalogue(catalogue, source))
+    }
+
+    /// Serves an already loaded catalogue; reloads read `source`.
+    pub fn from_catalogue(catalogue: Catalogue, source: Source) -> Snapshots {
+        Snapshots {
+            current: ArcSwap::from_pointee(Snapshot::new(catalogue, 1)),
+            source,
+            generations: AtomicU64::new(1),
+        }
+    }
+
+    /// The snapshot serving now; hold it for the whole request.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Re-reads the source and swaps the new snapshot in; on any error the serving
+    /// snapshot stays and the errors are returned.
+    pub fn reload(&self) -> Result<Arc<Snapshot>, LoadErrors> {
+        let catalogue = self.source.load()?;
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        let snapshot = Arc::new(Snapshot::new(catalogue, generation));
+        self.current.store(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// Where reloads read from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+}

@@ -1,0 +1,382 @@
+//! HTTP for frontends and caches: conditional requests, compression, CORS, limits,
+//! security headers, request ids, rate limits, metrics.
+
+use actix_web::test::TestRequest;
+use actix_web::web;
+use stackatlas::api::{AppState, HttpSettings};
+use stackatlas::snapshot::{Snapshots, Source};
+
+use crate::helpers::{call, call_with, call_with_state, get, get_with};
+
+const CACHEABLE: &[&str] = &[
+    "/v1/technologies",
+    "/v1/technologies/nodejs",
+    "/v1/technologies/nodejs/releases",
+    "/v1/technologies/python/related",
+    "/v1/search?q=python",
+    "/v1/catalogue",
+    "/v1/kinds",
+    "/v1/compare?ids=nodejs,deno",
+];
+
+#[actix_web::test]
+async fn if_none_match_with_the_etag_just_received_answers_304() {
+    for path in CACHEABLE {
+        let first = get(path).await;
+        assert_eq!(first.status, 200, "{path}");
+        let etag = first
+            .header("etag")
+            .unwrap_or_else(|| panic!("{path} has an ETag"))
+            .to_owned();
+        assert!(etag.starts_with("W/\""), "{path}: weak ETag, got {etag}");
+        let cache_control = first
+            .header("cache-control")
+            .expect("Cache-Control")
+            .to_owned();
+        assert!(
+            cache_control.starts_with("public, max-age="),
+            "{cache_control}"
+        );
+        assert!(
+            cache_control.contains("stale-while-revalidate="),
+            "{cache_control}"
+        );
+        assert!(first.header("last-modified").is_some(), "{path}");
+        let again = get_with(path, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty(), "{path}: 304 has no body");
+        assert_eq!(again.header("etag"), Some(etag.as_str()), "{path}");
+        assert_eq!(
+            again.header("cache-control"),
+            Some(cache_control.as_str()),
+            "{path}"
+        );
+        assert_eq!(again.header("vary"), first.header("vary"), "{path}");
+        let other = get_with(path, &[("if-none-match", "W/\"0000000000000000\"")]).await;
+        assert_eq!(other.status, 200, "{path}: a stale tag gets the answer");
+    }
+}
+
+#[actix_web::test]
+async fn if_modified_since_works_without_if_none_match() {
+    let first = get("/v1/technologies/python").await;
+    let last_modified = first
+        .header("last-modified")
+        .expect("Last-Modified")
+        .to_owned();
+    let same = get_with(
+        "/v1/technologies/python",
+        &[("if-modified-since", &last_modified)],
+    )
+    .await;
+    assert_eq!(same.status, 304);
+    let old = get_with(
+        "/v1/technologies/python",
+        &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(old.status, 200);
+    let etag_wins = get_with(
+        "/v1/technologies/python",
+        &[
+            ("if-modified-since", &last_modified),
+            ("if-none-match", "W/\"nope\""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        etag_wins.status, 200,
+        "If-None-Match takes precedence (RFC 9110 §13.2.2)"
+    );
+}
+
+#[actix_web::test]
+async fn different_queries_have_different_etags() {
+    let a = get("/v1/technologies?per_page=5").await;
+    let b = get("/v1/technologies?per_page=6").await;
+    assert_ne!(a.header("etag"), b.header("etag"));
+}
+
+#[actix_web::test]
+async fn head_works_on_every_get_route() {
+    for path in CACHEABLE.iter().chain(&[
+        "/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api-docs/openapi.json",
+    ]) {
+        let answer = call("HEAD", path).await;
+        assert_eq!(answer.status, 200, "HEAD {path}");
+    }
+}
+
+#[actix_web::test]
+async fn answers_are_compressed_on_request() {
+    for (encoding, expected) in [("br", "br"), ("gzip", "gzip"), ("zstd", "zstd")] {
+        let answer = get_with("/v1/technologies", &[("accept-encoding", encoding)]).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            answer.header("content-encoding"),
+            Some(expected),
+            "{encoding}"
+        );
+        assert!(
+            answer
+                .header("vary")
+                .is_some_and(|v| v.contains("Accept-Encoding"))
+        );
+        let plain = get("/v1/technologies").await;
+        assert!(
+            answer.body.len() < plain.body.len() / 2,
+            "{encoding} shrinks the page"
+        );
+    }
+    let identity = get("/v1/technologies").await;
+    assert_eq!(identity.header("content-encoding"), None);
+}
+
+#[actix_web::test]
+async fn a_preflight_from_any_origin_succeeds_and_lists_exposed_headers() {
+    let request = TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/v1/technologies")
+        .insert_header(("origin", "https://example.org"))
+        .insert_header(("access-control-request-method", "GET"))
+        .insert_header(("access-control-request-headers", "if-none-match"));
+    let answer = call_with(request).await;
+    assert!(answer.status.is_success(), "{}", answer.status);
+    assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(answer.header("access-control-max-age"), Some("86400"));
+    let exposed = answer
+        .header("access-control-expose-headers")
+        .expect("exposed headers")
+        .to_lowercase();
+    for name in [
+        "etag",
+        "link",
+        "x-total-count",
+        "ratelimit",
+        "ratelimit-policy",
+        "retry-after",
+    ] {
+        assert!(exposed.contains(name), "{name} in {exposed}");
+    }
+    let actual = get_with("/v1/technologies", &[("origin", "https://example.org")]).await;
+    assert_eq!(actual.header("access-control-allow-origin"), Some("*"));
+    assert!(
+        actual
+            .header("access-control-expose-headers")
+            .is_some_and(|v| v.contains("etag"))
+    );
+}
+
+fn state_with(settings: HttpSettings) -> web::Data<AppState> {
+    let loaded = stackatlas::catalogue::Catalogue::embedded().expect("valid");
+    web::Data::new(AppState::new(
+        Snapshots::from_catalogue(loaded, Source::Embedded),
+        settings,
+    ))
+}
+
+#[actix_web::test]
+async fn an_origin_allow_list_admits_only_its_origins() {
+    let state = state_with(HttpSettings {
+        cors_origins: vec!["https://good.example".to_owned()],
+        access_log: false,
+        ..HttpSettings::default()
+    });
+    let preflight = |origin: &'static str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/v1/technologies")
+            .insert_header(("origin", origin))
+            .insert_header(("access-control-request-method", "GET"))
+    };
+    let good = call_with_state(preflight("https://good.example"), state.clone()).await;
+    assert_eq!(
+        good.header("access-control-allow-origin"),
+        Some("https://good.example")
+    );
+    let bad = call_with_state(preflight("https://evil.example"), state).await;
+    assert_ne!(
+        bad.header("access-control-allow-origin"),
+        Some("https://evil.example")
+    );
+    assert!(bad.header("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn answers_carry_security_headers_and_no_server_version() {
+    for path in [
+        "/v1/technologies/nodejs",
+        "/v1/technologies/nope",
+        "/swagger-ui/",
+    ] {
+        let answer = get(path).await;
+        assert_eq!(
+            answer.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            answer.header("referrer-policy"),
+            Some("no-referrer"),
+            "{path}"
+        );
+        let csp = answer.header("content-security-policy").expect("CSP");
+        if path.starts_with("/swagger-ui") {
+            assert!(
+                csp.contains("script-src 'self'") && !csp.contains("http"),
+                "{csp}"
+            );
+        } else {
+            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'");
+        }
+        assert!(
+            answer
+                .header("server")
+                .is_none_or(|s| !s.chars().any(|c| c.is_ascii_digit()))
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_answer_has_a_request_id_and_a_sane_one_is_kept() {
+    let generated = get("/healthz").await;
+    let id = generated.header("x-request-id").expect("generated id");
+    assert_eq!(id.len(), 32);
+    let kept = get_with("/v1/technologies/nope", &[("x-request-id", "abc-123_x.y")]).await;
+    assert_eq!(kept.header("x-request-id"), Some("abc-123_x.y"));
+    let replaced = get_with("/healthz", &[("x-request-id", "no spaces <allowed>")]).await;
+    assert_ne!(replaced.header("x-request-id"), Some("no spaces <allowed>"));
+}
+
+#[actix_web::test]
+async fn limits_answer_414_413_405_and_options() {
+    let long = format!("/v1/technologies?tag={}", "a".repeat(3000));
+    let problem = get(&long).await.problem(414);
+    assert_eq!(problem["type"], "urn:stackatlas:problem:query-too-long");
+    let with_body = TestRequest::get()
+        .uri("/v1/technologies")
+        .insert_header(("content-length", "3"))
+        .set_payload("abc");
+    call_with(with_body).await.problem(413);
+    let post = call("POST", "/anything/at/all").await;
+    post.problem(405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let options = call("OPTIONS", "/v1/technologies").await;
+    assert_eq!(options.status, 204);
+    assert_eq!(options.header("allow"), Some("GET, HEAD, OPTIONS"));
+}
+
+#[actix_web::test]
+async fn over_budget_is_429_with_retry_after_and_ratelimit_fields() {
+    let state = state_with(HttpSettings {
+        rate_limit: Some(3),
+        access_log: false,
+        ..HttpSettings::default()
+    });
+    let first = call_with_state(
+        TestRequest::get().uri("/v1/technologies/nodejs"),
+        state.clone(),
+    )
+    .await;
+    assert_eq!(
+        first.header("ratelimit-policy"),
+        Some("\"default\";q=3;w=60")
+    );
+    assert!(
+        first
+            .header("ratelimit")
+            .is_some_and(|v| v.starts_with("\"default\";r=2;t=")),
+        "{:?}",
+        first.header("ratelimit")
+    );
+    let etag = first.header("etag").expect("etag").to_owned();
+    // Revalidations (304) and health checks are not charged.
+    for _ in 0..5 {
+        let revalidated = call_with_state(
+            TestRequest::get()
+                .uri("/v1/technologies/nodejs")
+                .insert_header(("if-none-match", etag.as_str())),
+            state.clone(),
+        )
+        .await;
+        assert_eq!(revalidated.status, 304);
+        let health = call_with_state(TestRequest::get().uri("/healthz"), state.clone()).await;
+        assert_eq!(health.status, 200);
+    }
+    for _ in 0..2 {
+        let ok = call_with_state(TestRequest::get().uri("/v1/technologies"), state.clone()).await;
+        assert_eq!(ok.status, 200);
+    }
+    let limited = call_with_state(TestRequest::get().uri("/v1/technologies"), state.clone()).await;
+    let problem = limited.problem(429);
+    assert_eq!(problem["type"], "urn:stackatlas:problem:rate-limited");
+    let retry: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry));
+    assert!(
+        limited
+            .header("ratelimit")
+            .is_some_and(|v| v.contains("r=0"))
+    );
+    let other_client = call_with_state(
+        TestRequest::get()
+            .uri("/v1/technologies")
+            .peer_addr("10.9.8.7:1234".parse().expect("addr")),
+        state,
+    )
+    .await;
+    assert_eq!(
+        other_client.status, 200,
+        "each client address has its own budget"
+    );
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_pattern() {
+    get("/v1/technologies/python").await;
+    get("/no/such/route").await;
+    let metrics = String::from_utf8(get("/metrics").await.body).expect("text");
+    assert!(
+        metrics.contains(
+            "stackatlas_http_requests_total{route=\"/v1/technologies/{id}\",status=\"2xx\"}"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("route=\"unmatched\",status=\"4xx\""),
+        "{metrics}"
+    );
+    assert!(metrics.contains("stackatlas_http_request_duration_seconds_bucket{route=\"/v1/technologies/{id}\",le=\"+Inf\"}"));
+    assert!(metrics.contains("stackatlas_catalogue_technologies "));
+    assert!(metrics.contains("stackatlas_catalogue_reloads_total{outcome=\"failure\"}"));
+    let ready = get("/readyz").await.json();
+    assert_eq!(ready["status"], "ready");
+    assert!(ready["technologies"].as_u64().is_some_and(|n| n >= 250));
+}
+
+#[actix_web::test]
+async fn a_browser_gets_a_landing_page_and_a_client_json() {
+    let page = get_with(
+        "/",
+        &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|v| v.starts_with("text/html"))
+    );
+    let html = String::from_utf8_lossy(&page.body);
+    for link in ["/swagger-ui/", "/api-docs/openapi.json", "examples/embed"] {
+        assert!(html.contains(link), "{link}");
+    }
+    let json = get_with("/", &[("accept", "application/json")]).await;
+    assert_eq!(json.json()["name"], "Stack Atlas");
+}
