@@ -9,6 +9,7 @@ mod helpers;
 mod http;
 mod lifecycle;
 mod openapi;
+mod properties;
 mod search;
 mod server;
 mod technologies;
