@@ -457,10 +457,12 @@ describe("embed example with a mocked API", () => {
       await box.pressSequentially("dj", { delay: 200 });
       await page.waitForFunction(() => /no suggestions/.test(document.getElementById("q-hint").textContent),
         null, { timeout: WAIT });
+      const callsBefore = suggestCalls; // the first 404, and any asked before it came back
       await box.pressSequentially("ango", { delay: 200 });
+      await page.waitForTimeout(500);
       await box.press("Enter");
       await page.locator("#results").getByRole("link", { name: "Django" }).waitFor({ timeout: WAIT });
-      assert.equal(suggestCalls, 1, "the page kept asking a server that has no /v1/suggest");
+      assert.equal(suggestCalls, callsBefore, "the page kept asking a server that has no /v1/suggest");
       assert.equal(await page.locator("#facets").isHidden(), true, "chips shown without facets");
       assert.equal(await page.locator("#status").evaluate((el) => el.classList.contains("error")), false, "an error was shown");
     });
