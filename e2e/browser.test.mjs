@@ -207,7 +207,7 @@ describe("Swagger UI", () => {
       const id = block.locator('tr[data-param-name="id"] input');
       await id.fill("nodejs");
       const response = await execute(block);
-      await block.scrollIntoViewIfNeeded();
+      await block.screenshot({ path: path.join(artifacts, "swagger-get-technology-operation.png") });
       t.diagnostic(`request: ${response.url}`);
       assert.equal(response.status, "200", `status; body: ${response.body.slice(0, 300)}`);
       assert.match(response.url, /\/v1\/technologies\/nodejs$/);
@@ -226,7 +226,7 @@ describe("Swagger UI", () => {
       await clearOtherParameters(block, "q");
       await block.locator('tr[data-param-name="q"] input').fill("pyhton");
       const response = await execute(block);
-      await block.locator(".live-responses-table").scrollIntoViewIfNeeded();
+      await block.screenshot({ path: path.join(artifacts, "swagger-search-operation.png") });
       t.diagnostic(`request: ${response.url}`);
       assert.equal(response.status, "200", `status; body: ${response.body.slice(0, 300)}`);
       assert.equal(response.url, `${API}/v1/search?q=pyhton`, "Try it out sent another request");
@@ -318,7 +318,7 @@ describe("embed example against the API (another origin)", () => {
       const answer = await request.response();
       assert.ok(answer, "no answer to /v1/suggest (blocked by CORS?)");
       assert.equal(answer.status(), 200, `GET /v1/suggest answered ${answer.status()}`);
-      assert.equal(answer.headers()["access-control-allow-origin"], "*",
+      assert.ok(["*", EMBED].includes(answer.headers()["access-control-allow-origin"]),
         "the API must allow cross-origin reads (Access-Control-Allow-Origin: *)");
       const option = page.getByRole("listbox", { name: "Suggestions" })
         .getByRole("option", { name: /^Django\b/ });
