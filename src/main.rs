@@ -76,7 +76,7 @@ async fn main() -> ExitCode {
     };
     for address in server.addrs() {
         log::info!(
-            "serving {technologies} technologies on http://{address} (ready in {} ms)",
+            "listening on http://{address} ({technologies} technologies, ready in {} ms)",
             started.elapsed().as_millis()
         );
     }

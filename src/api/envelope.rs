@@ -13,6 +13,13 @@ pub const SCHEMA_VERSION: &str = "1";
 /// Links to the pages of a paginated answer, as relative URLs that keep the
 /// request's filters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "self": "/v1/technologies?kind=runtime&page=2&per_page=5",
+    "first": "/v1/technologies?kind=runtime&page=1&per_page=5",
+    "prev": "/v1/technologies?kind=runtime&page=1&per_page=5",
+    "next": "/v1/technologies?kind=runtime&page=3&per_page=5",
+    "last": "/v1/technologies?kind=runtime&page=3&per_page=5"
+}))]
 pub struct PageLinks {
     /// This page.
     #[serde(rename = "self")]
@@ -21,9 +28,11 @@ pub struct PageLinks {
     pub first: String,
     /// The previous page; absent on the first page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub prev: Option<String>,
     /// The next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub next: Option<String>,
     /// The last page.
     pub last: String,
@@ -70,8 +79,10 @@ impl PageLinks {
     }
 }
 
-/// A page of items with its position in the whole result.
-#[derive(Debug, Serialize, ToSchema)]
+/// A page of items with its position in the whole result. (Its documented forms
+/// are the concrete types [`page_schema!`] declares, so each item schema is a
+/// `$ref`.)
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     /// Version of the answer schema (see the README).
     pub schema_version: &'static str,
@@ -85,4 +96,32 @@ pub struct Page<T> {
     pub per_page: u32,
     /// Links to this, the first, previous, next and last pages.
     pub links: PageLinks,
+}
+
+/// Declares the documented form of a [`Page`] of `$item`: the same fields, named.
+#[macro_export]
+macro_rules! page_schema {
+    ($name:ident, $item:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " with its position in the whole result.")]
+        #[derive(Debug, utoipa::ToSchema)]
+        #[allow(dead_code)] // documents the answer; `Page` serializes it
+        pub struct $name {
+            /// Version of the answer schema (see the README).
+            #[schema(example = "1")]
+            schema_version: String,
+            #[doc = concat!("The ", $what, " of this page.")]
+            items: Vec<$item>,
+            /// Number of items across all pages.
+            #[schema(minimum = 0)]
+            total: u64,
+            /// This page's number, from 1.
+            #[schema(minimum = 1, example = 1)]
+            page: u32,
+            /// Maximum number of items per page.
+            #[schema(minimum = 1, maximum = 100, example = 20)]
+            per_page: u32,
+            /// Links to this, the first, previous, next and last pages.
+            links: $crate::api::envelope::PageLinks,
+        }
+    };
 }

@@ -151,7 +151,11 @@ fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Co
         (name = export::TAG, description = "The whole catalogue in one answer: JSON, NDJSON or CSV."),
         (name = meta::TAG, description = "The service itself: index, health, readiness, metrics."),
     ),
-    components(schemas(ProblemDetails))
+    components(schemas(
+        ProblemDetails,
+        technologies::FieldName,
+        technologies::ExpandParam
+    ))
 )]
 struct ApiDoc;
 

@@ -35,9 +35,11 @@ pub struct ProblemDetails {
     pub instance: String,
     /// The query or path parameter at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub parameter: Option<String>,
     /// The values the parameter accepts, when they form a closed set.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub allowed: Option<Vec<String>>,
 }
 

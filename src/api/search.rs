@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::answer::Cacheable;
-use super::envelope::Page;
+
+crate::page_schema!(SearchPage, SearchHit<'static>, "search hits");
 use super::filters::Filters;
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
@@ -69,7 +70,7 @@ pub struct SearchHit<'a> {
     tag = TAG,
     params(SearchParams, FilterParams),
     responses(
-        (status = 200, description = "A page of hits, best first; a query matching nothing answers zero hits.", body = Page<SearchHit>),
+        (status = 200, description = "A page of hits, best first; a query matching nothing answers zero hits.", body = SearchPage),
         (status = 400, description = "`q` is missing, blank or too long, or another parameter is invalid.", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::answer::Cacheable;
-use super::envelope::Page;
+
+crate::page_schema!(FacetPage, FacetValue, "facet values");
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
 use super::technologies::page_built;
@@ -25,8 +26,9 @@ pub const TAG: &str = "taxonomy";
 pub struct FacetValue {
     /// The value, as the list filter takes it.
     pub value: String,
-    /// A display name, where the value is a catalogue id or a kind.
+    /// A display name, where the value is a catalogue id.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// Number of entries with this value.
     pub count: usize,
@@ -154,7 +156,7 @@ async fn facet_page(
 ///
 /// `curl -s http://localhost:8080/v1/kinds`
 #[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
-    (status = 200, description = "The kinds with counts.", body = Page<FacetValue>),
+    (status = 200, description = "The kinds with counts.", body = FacetPage),
     (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
     (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -169,7 +171,7 @@ pub async fn kinds(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 ///
 /// `curl -s 'http://localhost:8080/v1/tags?per_page=50'`
 #[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
-    (status = 200, description = "The tags with counts.", body = Page<FacetValue>),
+    (status = 200, description = "The tags with counts.", body = FacetPage),
     (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
     (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -185,7 +187,7 @@ pub async fn tags(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 ///
 /// `curl -s http://localhost:8080/v1/languages`
 #[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
-    (status = 200, description = "The languages with counts.", body = Page<FacetValue>),
+    (status = 200, description = "The languages with counts.", body = FacetPage),
     (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
     (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -204,7 +206,7 @@ pub async fn languages(
 ///
 /// `curl -s http://localhost:8080/v1/licenses`
 #[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
-    (status = 200, description = "The licences with counts.", body = Page<FacetValue>),
+    (status = 200, description = "The licences with counts.", body = FacetPage),
     (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
     (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
 ))]
@@ -223,7 +225,7 @@ pub async fn licenses(
 ///
 /// `curl -s http://localhost:8080/v1/runtimes`
 #[utoipa::path(tag = TAG, params(TaxonomyParams), responses(
-    (status = 200, description = "The runtimes and platforms with counts.", body = Page<FacetValue>),
+    (status = 200, description = "The runtimes and platforms with counts.", body = FacetPage),
     (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current."),
     (status = 400, description = "A query parameter is unknown or has an invalid value.", body = ProblemDetails, content_type = "application/problem+json"),
 ))]

@@ -11,6 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::answer::{Built, Cacheable};
 use super::envelope::{Page, PageLinks, SCHEMA_VERSION};
+
+crate::page_schema!(TechnologyPage, Technology, "technologies");
 use super::filters::{Expand, Fields, Filters, Sort};
 use super::problem::{ApiError, ProblemDetails};
 use super::query::{Pagination, QueryPairs};
@@ -252,7 +254,7 @@ pub fn page_built<T: Serialize>(
     tag = TAG,
     params(ListParams, FilterParams),
     responses(
-        (status = 200, description = "A page of technologies.", body = Page<Technology>,
+        (status = 200, description = "A page of technologies.", body = TechnologyPage,
             headers(
                 ("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"),
                 ("X-Total-Count" = u64, description = "Number of matching technologies across all pages"),
@@ -384,9 +386,11 @@ pub struct TechnologyDetail {
     /// Release cycles from endoflife.date with their status today; absent when
     /// endoflife.date does not track the technology.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub lifecycle: Option<Lifecycle>,
     /// With `expand=related`: the related entries' summaries, by relation.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub related: Option<RelationGroups>,
 }
 
@@ -511,7 +515,11 @@ pub struct RelatedTechnology {
 
 /// Related entries grouped by relation (`written_in`, `for_language`, `runs_on`,
 /// `built_on`, `alternative_to`, `used_with`); a relation with no entries is absent.
-pub type RelationGroups = BTreeMap<String, Vec<RelatedTechnology>>;
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(example = json!({"for_language": [{"id": "python", "name": "Python", "kind": "language",
+    "summary": "A general-purpose, dynamically typed, interpreted programming language."}]}))]
+pub struct RelationGroups(pub BTreeMap<String, Vec<RelatedTechnology>>);
 
 /// The technologies related to one entry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -589,7 +597,7 @@ fn brief(technology: &Technology) -> RelatedTechnology {
 
 /// What `technology` names, by relation, each group sorted by name.
 pub fn outgoing(catalogue: &Catalogue, technology: &Technology) -> RelationGroups {
-    let mut groups = RelationGroups::new();
+    let mut groups = RelationGroups::default();
     for (relation, targets) in relation_lists(technology) {
         let mut positions: Vec<usize> = targets
             .iter()
@@ -601,7 +609,7 @@ pub fn outgoing(catalogue: &Catalogue, technology: &Technology) -> RelationGroup
                 .into_iter()
                 .map(|p| brief(&catalogue.technologies()[p]))
                 .collect();
-            groups.insert(relation.to_owned(), group);
+            groups.0.insert(relation.to_owned(), group);
         }
     }
     groups
@@ -609,11 +617,12 @@ pub fn outgoing(catalogue: &Catalogue, technology: &Technology) -> RelationGroup
 
 /// The entries that name `technology`, by relation, each group sorted by name.
 pub fn incoming(catalogue: &Catalogue, technology: &Technology) -> RelationGroups {
-    let mut groups = RelationGroups::new();
+    let mut groups = RelationGroups::default();
     for other in catalogue.technologies() {
         for (relation, targets) in relation_lists(other) {
             if targets.contains(&technology.id) {
                 groups
+                    .0
                     .entry(relation.to_owned())
                     .or_default()
                     .push(brief(other));

@@ -203,32 +203,34 @@ pub struct ReleaseCycle {
     pub cycle: String,
     /// The cycle's code name, where it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub codename: Option<String>,
     /// First release of the cycle (`YYYY-MM-DD`).
     #[schema(value_type = String, format = Date)]
     pub release_date: Date,
     /// The day the cycle became (or becomes) a long-term-support line, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>, format = Date, nullable = false)]
     pub lts_from: Option<Date>,
     /// End of active support (bug fixes), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>, format = Date, nullable = false)]
     pub end_of_active_support: Option<Date>,
     /// End of life (no more fixes), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>, format = Date, nullable = false)]
     pub end_of_life: Option<Date>,
     /// End of extended support, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>, format = Date, nullable = false)]
     pub end_of_extended_support: Option<Date>,
     /// Latest version in the cycle.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub latest: Option<String>,
     /// Date of the latest version.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>, format = Date, nullable = false)]
     pub latest_release_date: Option<Date>,
     /// Whether the cycle is a long-term-support line today.
     pub is_lts: bool,

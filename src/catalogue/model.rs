@@ -122,9 +122,11 @@ pub struct Identifiers {
     pub repology: Vec<String>,
     /// The language's name in GitHub Linguist (languages only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub linguist: Option<String>,
     /// The product's slug on endoflife.date, where it tracks the technology's releases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub endoflife: Option<String>,
 }
 
@@ -145,13 +147,30 @@ impl Identifiers {
 #[schema(example = json!({
     "id": "nodejs",
     "name": "Node.js",
-    "aliases": ["node", "nodejs", "node.js"],
+    "aliases": ["node", "node.js", "node js"],
     "kind": "runtime",
-    "summary": "A JavaScript runtime built on the V8 engine for servers and command-line tools.",
-    "tags": ["javascript", "event-driven", "non-blocking-io"],
+    "summary": "An open-source, cross-platform JavaScript runtime built on Google's V8 engine for running JavaScript outside the browser.",
+    "description": "Node.js runs JavaScript on servers and command lines. It pairs the V8 engine with libuv, which gives it a single-threaded event loop and non-blocking I/O.",
+    "strengths": ["Event loop with non-blocking I/O handles many concurrent connections in one process with little memory per connection"],
+    "weaknesses": ["CPU-bound work blocks the single event loop and stalls every request behind it"],
+    "use_cases": ["REST and GraphQL APIs and backends-for-frontends"],
+    "tags": ["javascript", "typescript", "v8", "event-loop", "non-blocking-io"],
+    "relations": {
+        "written_in": ["cpp", "c", "javascript"],
+        "for_language": ["javascript", "typescript"],
+        "runs_on": [],
+        "built_on": [],
+        "alternative_to": ["deno", "bun"],
+        "used_with": ["express", "nestjs", "fastify", "typescript", "docker"]
+    },
     "first_released": 2009,
     "license": "MIT",
-    "website": "https://nodejs.org/"
+    "developer": "OpenJS Foundation",
+    "website": "https://nodejs.org/",
+    "repository": "https://github.com/nodejs/node",
+    "documentation": "https://nodejs.org/docs/latest/api/",
+    "identifiers": {"cpe": ["cpe:2.3:a:nodejs:node.js"], "repology": ["nodejs"], "endoflife": "nodejs"},
+    "sources": ["https://nodejs.org/en/about", "https://endoflife.date/nodejs"]
 }))]
 pub struct Technology {
     /// Stable, lowercase identifier (`[a-z0-9]+(-[a-z0-9]+)*`); never changes once published.
@@ -181,24 +200,30 @@ pub struct Technology {
     pub relations: Relations,
     /// Year of the first public release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(minimum = 1950, maximum = 2100)]
     pub first_released: Option<u16>,
     /// Licence as an SPDX expression (`LicenseRef-Proprietary` for closed products).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub license: Option<String>,
     /// The organisation or people who make it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub developer: Option<String>,
     /// Official website (https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(pattern = "^https://")]
     pub website: Option<String>,
     /// Source repository (https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(pattern = "^https://")]
     pub repository: Option<String>,
     /// Official documentation (https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(pattern = "^https://")]
     pub documentation: Option<String>,
     /// Identifiers in other systems (purl, CPE, Repology, Linguist, endoflife.date).
