@@ -64,6 +64,7 @@ server_log="$REPORT_DIR/server.log"
 # RUST_LOG=warn: thousands of requests would otherwise flood the log.
 RUST_LOG="${RUST_LOG:-warn}" "$binary" --host 127.0.0.1 --port "$port" >"$server_log" 2>&1 &
 server_pid=$!
+# shellcheck disable=SC2329  # invoked by the trap below
 stop_server() {
   if kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
@@ -88,6 +89,7 @@ curl -fsS -o /dev/null --max-time 2 "$base/healthz" || { echo "schemathesis.sh: 
 echo "== server pid $server_pid on $base"
 
 # 4. The run.
+# shellcheck disable=SC2054  # the commas are inside flag values
 args=(
   run "$base/api-docs/openapi.json"
   --checks all
