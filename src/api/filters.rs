@@ -6,9 +6,6 @@ use crate::catalogue::{Catalogue, Date, Kind, Technology};
 use super::problem::ApiError;
 use super::query::QueryPairs;
 
-/// Most values one repeatable filter may carry.
-pub const MAX_VALUES: usize = 20;
-
 /// Lifecycle status an entry can be filtered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -46,30 +43,24 @@ pub struct Filters {
     released_before: Option<u16>,
 }
 
+/// Longest value of a filter, in characters.
+pub const MAX_VALUE_CHARS: usize = 100;
+
+/// A filter's values, lowercased: at most [`MAX_VALUES`](super::query::MAX_VALUES) occurrences of at most
+/// [`MAX_VALUE_CHARS`] characters each.
 fn lowercase_values(query: &QueryPairs<'_>, name: &str) -> Result<Vec<String>, ApiError> {
-    let values: Vec<String> = query
-        .all(name)
+    if query.raw(name).any(|v| v.chars().count() > MAX_VALUE_CHARS) {
+        return Err(ApiError::invalid_parameter(
+            query.request(),
+            name,
+            format!("`{name}` values must be at most {MAX_VALUE_CHARS} characters"),
+        ));
+    }
+    Ok(query
+        .all(name)?
         .into_iter()
-        .map(|v| v.trim().to_lowercase())
-        .collect();
-    if values.len() > MAX_VALUES {
-        return Err(ApiError::invalid_parameter(
-            query.request(),
-            name,
-            format!(
-                "`{name}` may carry at most {MAX_VALUES} values, got {}",
-                values.len()
-            ),
-        ));
-    }
-    if values.iter().any(|v| v.is_empty() || v.len() > 100) {
-        return Err(ApiError::invalid_parameter(
-            query.request(),
-            name,
-            format!("`{name}` values must be 1 to 100 characters"),
-        ));
-    }
-    Ok(values)
+        .map(str::to_lowercase)
+        .collect())
 }
 
 /// True when an SPDX expression names the licence id (case-insensitive), e.g.
@@ -315,7 +306,7 @@ pub struct Fields(Option<Vec<String>>);
 impl Fields {
     /// Parses `fields`; an unknown field is a 400 listing the valid ones.
     pub fn parse(query: &QueryPairs<'_>) -> Result<Fields, ApiError> {
-        let values = query.all("fields");
+        let values = query.all("fields")?;
         if values.is_empty() {
             return Ok(Fields(None));
         }
@@ -382,7 +373,7 @@ impl Expand {
     /// Parses `expand`.
     pub fn parse(query: &QueryPairs<'_>) -> Result<Expand, ApiError> {
         let mut expand = Expand::default();
-        for value in query.all("expand") {
+        for value in query.all("expand")? {
             match value.trim() {
                 "related" => expand.related = true,
                 "lifecycle" => expand.lifecycle = true,

@@ -7,6 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::problem::{ApiError, ProblemDetails};
+use super::query::QueryPairs;
 
 /// Tag of the service operations in the OpenAPI document.
 pub const TAG: &str = "service";
@@ -157,28 +159,31 @@ li {{ margin: .2rem 0; }}
 #[utoipa::path(
     tag = TAG,
     responses((status = 200, description = "The index (JSON), or the landing page for `Accept: text/html`.",
-        content((ApiIndex = "application/json"), (String = "text/html"))))
+        content((ApiIndex = "application/json"), (String = "text/html"))),
+        (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"))
 )]
 #[get("/")]
-pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    QueryPairs::parse(&req, &[])?;
     if wants_html(&req) {
         let technologies = state.snapshots.current().catalogue.len();
-        return HttpResponse::Ok()
+        return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::VARY, "Accept"))
-            .body(landing_page(technologies));
+            .body(landing_page(technologies)));
     }
-    HttpResponse::Ok()
+    let index = ApiIndex {
+        name: "Stack Atlas",
+        version: env!("CARGO_PKG_VERSION"),
+        description: DESCRIPTION,
+        links: ENDPOINTS
+            .iter()
+            .map(|(href, description)| EndpointLink { href, description })
+            .collect(),
+    };
+    Ok(HttpResponse::Ok()
         .insert_header((header::VARY, "Accept"))
-        .json(ApiIndex {
-            name: "Stack Atlas",
-            version: env!("CARGO_PKG_VERSION"),
-            description: DESCRIPTION,
-            links: ENDPOINTS
-                .iter()
-                .map(|(href, description)| EndpointLink { href, description })
-                .collect(),
-        })
+        .json(index))
 }
 
 /// Health of the process.
@@ -197,13 +202,15 @@ pub struct Health {
 /// `curl -s http://localhost:8080/healthz`
 #[utoipa::path(
     tag = TAG,
-    responses((status = 200, description = "The process is alive.", body = Health))
+    responses((status = 200, description = "The process is alive.", body = Health),
+        (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"))
 )]
 #[get("/healthz")]
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    QueryPairs::parse(&req, &[])?;
+    Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Health { status: "ok" })
+        .json(Health { status: "ok" }))
 }
 
 /// Readiness of the process to serve the catalogue.
@@ -228,18 +235,23 @@ pub struct Readiness {
 /// `curl -s http://localhost:8080/readyz`
 #[utoipa::path(
     tag = TAG,
-    responses((status = 200, description = "The catalogue is loaded.", body = Readiness))
+    responses((status = 200, description = "The catalogue is loaded.", body = Readiness),
+        (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"))
 )]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryPairs::parse(&req, &[])?;
     let snapshot = state.snapshots.current();
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Readiness {
             status: "ready",
             technologies: snapshot.catalogue.len(),
             generation: snapshot.generation,
-        })
+        }))
 }
 
 /// Prometheus metrics
@@ -252,17 +264,22 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(
     tag = TAG,
     responses((status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4", body = String,
-        example = json!("stackatlas_catalogue_technologies 258\n")))
+        example = json!("stackatlas_catalogue_technologies 258\n")),
+        (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"))
 )]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryPairs::parse(&req, &[])?;
     let snapshot = state.snapshots.current();
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(
             state
                 .metrics
                 .render(snapshot.catalogue.len(), snapshot.generation),
-        )
+        ))
 }

@@ -154,7 +154,8 @@ fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Co
     components(schemas(
         ProblemDetails,
         technologies::FieldName,
-        technologies::ExpandParam
+        technologies::ExpandParam,
+        technologies::FilterValue
     ))
 )]
 struct ApiDoc;
@@ -191,7 +192,110 @@ where
         .service(meta::metrics)
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    (app, document)
+    (app, document_limits(document_sparse_technologies(document)))
+}
+
+/// Adds the answers every operation can give because of the server's limits:
+/// 414 (query string too long) everywhere, 429 (rate limited) under `/v1`.
+fn document_limits(mut document: OpenApiDocument) -> OpenApiDocument {
+    use utoipa::openapi::ResponseBuilder;
+    use utoipa::openapi::content::ContentBuilder;
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{Ref, Response};
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ProblemDetails")))
+            .build()
+    };
+    let too_long: Response = ResponseBuilder::new()
+        .description("The query string is longer than the server accepts (`--max-query-length`).")
+        .content(problem::PROBLEM_JSON, problem())
+        .build();
+    let limited: Response = ResponseBuilder::new()
+        .description("The client used its request budget; retry after `Retry-After` seconds.")
+        .content(problem::PROBLEM_JSON, problem())
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .description(Some("Seconds until the budget refills"))
+                .build(),
+        )
+        .header(
+            "RateLimit",
+            HeaderBuilder::new()
+                .description(Some(
+                    "IETF RateLimit field: remaining requests and seconds to reset",
+                ))
+                .build(),
+        )
+        .header(
+            "RateLimit-Policy",
+            HeaderBuilder::new()
+                .description(Some("IETF RateLimit-Policy field: quota and window"))
+                .build(),
+        )
+        .build();
+    for (path, item) in document.paths.paths.iter_mut() {
+        let operations = [&mut item.get, &mut item.head, &mut item.options];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses.insert("414".to_owned(), too_long.clone().into());
+            if path.starts_with("/v1/") {
+                responses.insert("429".to_owned(), limited.clone().into());
+            }
+        }
+    }
+    document
+}
+
+/// Documents technology answers as they can really be: with `fields` any field may
+/// be left out, and `expand` adds `lifecycle` and `related`. So `TechnologyDetail`
+/// (the detail, and each list item) lists every property of `Technology` plus those
+/// two, requires none, and allows none other — whereas `Technology` itself stays
+/// the strict shape of a data file.
+fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
+    let Ok(mut value) = serde_json::to_value(&document) else {
+        return document;
+    };
+    let schemas = &mut value["components"]["schemas"];
+    let mut detail = schemas["Technology"].clone();
+    let Some(object) = detail.as_object_mut() else {
+        return document;
+    };
+    object.remove("required");
+    object.insert(
+        "description".to_owned(),
+        serde_json::json!(
+            "A technology: every field of `Technology` (only those named in `fields`, when it is given), \
+             with `lifecycle` (the release cycles, where endoflife.date tracks it) and, with \
+             `expand=related`, `related`."
+        ),
+    );
+    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        properties.insert(
+            "lifecycle".to_owned(),
+            serde_json::json!({"$ref": "#/components/schemas/Lifecycle"}),
+        );
+        properties.insert(
+            "related".to_owned(),
+            serde_json::json!({"$ref": "#/components/schemas/RelationGroups"}),
+        );
+    }
+    schemas["TechnologyDetail"] = detail;
+    // Answers are documented by TechnologyDetail; the strict data-file shape is
+    // data/schema.json.
+    if let Some(map) = schemas.as_object_mut() {
+        map.remove("Technology");
+    }
+    schemas["TechnologyPage"]["properties"]["items"]["items"] =
+        serde_json::json!({"$ref": "#/components/schemas/TechnologyDetail"});
+    // `ids` names each technology once (utoipa has no parameter attribute for it).
+    if let Some(parameters) = value["paths"]["/v1/compare"]["get"]["parameters"].as_array_mut() {
+        for parameter in parameters.iter_mut().filter(|p| p["name"] == "ids") {
+            parameter["schema"]["uniqueItems"] = serde_json::json!(true);
+        }
+    }
+    serde_json::from_value(value).unwrap_or(document)
 }
 
 /// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
@@ -305,7 +409,6 @@ pub fn app(
 fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
     utoipa_swagger_ui::Config::from(OPENAPI_PATH)
         .deep_linking(true)
-        .try_it_out_enabled(true)
         .display_request_duration(true)
         .filter(true)
         .default_models_expand_depth(1)

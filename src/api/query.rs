@@ -21,15 +21,32 @@ pub struct QueryPairs<'r> {
 
 impl<'r> QueryPairs<'r> {
     /// Decodes the query string and rejects any parameter not in one of the
-    /// `allowed` groups (an operation's own parameters, the shared filters, ...).
+    /// `allowed` groups (an operation's own parameters, the shared filters, ...),
+    /// and any name or value that does not decode to UTF-8.
     pub fn parse(req: &'r HttpRequest, allowed: &[&[&str]]) -> Result<QueryPairs<'r>, ApiError> {
         let allowed: Vec<&str> = allowed
             .iter()
             .flat_map(|group| group.iter().copied())
             .collect();
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-            .map(|(name, value)| (name.into_owned(), value.into_owned()))
-            .collect();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode(name).ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    req,
+                    "query",
+                    "a parameter name is not valid percent-encoded UTF-8".to_owned(),
+                )
+            })?;
+            let value = decode(value).ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    req,
+                    &name,
+                    format!("`{name}` is not valid percent-encoded UTF-8"),
+                )
+            })?;
+            pairs.push((name, value));
+        }
         if let Some((name, _)) = pairs
             .iter()
             .find(|(name, _)| !allowed.contains(&name.as_str()))
@@ -44,13 +61,44 @@ impl<'r> QueryPairs<'r> {
         self.req
     }
 
-    /// Every value given for `name`, in order; comma-separated values are split.
-    pub fn all(&self, name: &str) -> Vec<&str> {
+    /// Every value given for `name`, in order, comma-separated values split and
+    /// trimmed: at most [`MAX_VALUES`] occurrences of the parameter, none of them
+    /// (nor any part) blank.
+    pub fn all(&self, name: &str) -> Result<Vec<&str>, ApiError> {
+        let raw: Vec<&str> = self.raw(name).collect();
+        if raw.len() > MAX_VALUES {
+            return Err(ApiError::invalid_parameter(
+                self.req,
+                name,
+                format!(
+                    "`{name}` may be given at most {MAX_VALUES} times, got {}",
+                    raw.len()
+                ),
+            ));
+        }
+        // Spaces and tabs only: what a blank part is must agree with the documented
+        // pattern, whatever a regex engine thinks of other Unicode white space.
+        let parts: Vec<&str> = raw
+            .iter()
+            .flat_map(|value| value.split(','))
+            .map(|part| part.trim_matches([' ', '\t']))
+            .collect();
+        if parts.iter().any(|part| part.is_empty()) {
+            return Err(ApiError::invalid_parameter(
+                self.req,
+                name,
+                format!("`{name}` values must not be blank (nor have blank comma-separated parts)"),
+            ));
+        }
+        Ok(parts)
+    }
+
+    /// The raw (unsplit, untrimmed) values given for `name`.
+    pub fn raw(&self, name: &str) -> impl Iterator<Item = &str> {
         self.pairs
             .iter()
-            .filter(|(n, _)| n == name)
-            .flat_map(|(_, value)| value.split(','))
-            .collect()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The one value of a single-valued parameter, if given.
@@ -105,13 +153,26 @@ impl<'r> QueryPairs<'r> {
         parse: impl Fn(&str) -> Option<T>,
         allowed: impl Fn() -> Vec<String>,
     ) -> Result<Vec<T>, ApiError> {
-        self.all(name)
+        self.all(name)?
             .into_iter()
             .map(|value| {
                 parse(value).ok_or_else(|| ApiError::not_one_of(self.req, name, value, allowed()))
             })
             .collect()
     }
+}
+
+/// Most occurrences of one repeatable parameter.
+pub const MAX_VALUES: usize = 20;
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is a space),
+/// refusing bytes that are not UTF-8.
+fn decode(component: &str) -> Option<String> {
+    let spaced = component.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
 }
 
 /// A validated page request.

@@ -27,7 +27,12 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub struct SearchParams {
     /// The words to look for, matched case-insensitively against names, aliases,
     /// tags, summaries and descriptions.
-    #[param(min_length = 1, max_length = 200, example = "python web framework")]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^ \t\r\n]",
+        example = "python web framework"
+    )]
     q: String,
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 100000, example = 1)]
@@ -81,7 +86,7 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::parse(&req, &[SEARCH_PARAMS, Filters::PARAMS])?;
     let q = query.single("q")?.unwrap_or_default();
-    if q.trim().is_empty() {
+    if q.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
         return Err(ApiError::invalid_parameter(
             &req,
             "q",

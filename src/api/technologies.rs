@@ -33,28 +33,28 @@ pub struct FilterParams {
     kind: Option<Vec<Kind>>,
     /// Only entries with these tags.
     #[param(example = json!(["python"]), max_items = 20)]
-    tag: Option<Vec<String>>,
+    tag: Option<Vec<FilterValue>>,
     /// Only entries for these languages (by language id, e.g. `python`; a language
     /// entry matches its own id).
     #[param(example = json!(["python"]), max_items = 20)]
-    language: Option<Vec<String>>,
+    language: Option<Vec<FilterValue>>,
     /// Only entries whose licence expression names one of these SPDX ids
     /// (case-insensitive; `MIT` matches `MIT OR Apache-2.0`).
     #[param(example = json!(["MIT"]), max_items = 20)]
-    license: Option<Vec<String>>,
+    license: Option<Vec<FilterValue>>,
     /// Only entries written in these languages (ids).
     #[param(example = json!(["rust"]), max_items = 20)]
-    written_in: Option<Vec<String>>,
+    written_in: Option<Vec<FilterValue>>,
     /// Only entries that run on these runtimes or platforms (ids).
     #[param(example = json!(["nodejs"]), max_items = 20)]
-    runs_on: Option<Vec<String>>,
+    runs_on: Option<Vec<FilterValue>>,
     /// Only entries built on these entries (ids).
     #[param(example = json!(["spring-framework"]), max_items = 20)]
-    built_on: Option<Vec<String>>,
+    built_on: Option<Vec<FilterValue>>,
     /// Only entries with a release cycle supported today (`supported`) or whose
     /// every cycle has reached its end of life (`end_of_life`); entries without a
     /// tracked lifecycle match neither.
-    #[param(inline, example = json!(["supported"]), max_items = 2)]
+    #[param(inline, example = json!(["supported"]), max_items = 20)]
     status: Option<Vec<StatusParam>>,
     /// Only entries first released after this year.
     #[param(minimum = 1900, maximum = 2100, example = 2010)]
@@ -63,6 +63,18 @@ pub struct FilterParams {
     #[param(minimum = 1900, maximum = 2100, example = 2020)]
     released_before: Option<u16>,
 }
+
+/// One value of a filter: 1 to 100 characters; several may be given
+/// comma-separated, none of them blank (only spaces or tabs).
+#[derive(Debug, Deserialize, ToSchema)]
+#[expect(dead_code, reason = "documents the parameter; `QueryPairs` parses it")]
+#[schema(
+    min_length = 1,
+    max_length = 100,
+    pattern = r"^[ \t]*[^ \t,][^,]*(,[ \t]*[^ \t,][^,]*)*$",
+    example = "python"
+)]
+pub struct FilterValue(String);
 
 /// Lifecycle status values.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,22 +103,28 @@ pub struct ListParams {
     #[param(inline, example = "-first_released")]
     sort: Option<SortParam>,
     /// Sparse fieldset: the top-level fields to return (comma-separated).
-    #[param(example = json!(["id", "name", "kind"]), max_items = 21)]
+    #[param(example = json!(["id", "name", "kind"]), max_items = 20)]
     fields: Option<Vec<FieldName>>,
     /// Inline more: `related` (the related entries' summaries, by relation) and/or
     /// `lifecycle` (release cycles with today's status).
-    #[param(example = json!(["related"]), max_items = 2)]
+    #[param(example = json!(["related"]), max_items = 20)]
     expand: Option<Vec<ExpandParam>>,
     /// Only the entry this package URL names, with or without a version, qualifiers
     /// or subpath (for mapping a software bill of materials to lifecycles).
-    #[param(example = "pkg:pypi/django@5.0.1", min_length = 5, max_length = 500)]
+    #[param(
+        example = "pkg:pypi/django@5.0.1",
+        min_length = 5,
+        max_length = 500,
+        pattern = "^pkg:.+"
+    )]
     purl: Option<String>,
     /// Only the entry this CPE name names, with or without version and later
     /// components.
     #[param(
         example = "cpe:2.3:a:nodejs:node.js:22.1.0:*:*:*:*:*:*:*",
         min_length = 6,
-        max_length = 500
+        max_length = 500,
+        pattern = r"^cpe:(2\.3:|/).+"
     )]
     cpe: Option<String>,
 }
@@ -208,7 +226,11 @@ fn identifier<'q>(
     Ok(Some(value))
 }
 
-/// A paginated JSON answer with its `Link` and `X-Total-Count` headers.
+/// Longest `Link` header sent, in bytes.
+const MAX_LINK_HEADER: usize = 4096;
+
+/// A paginated JSON answer with its `Link` (when at most [`MAX_LINK_HEADER`] bytes)
+/// and `X-Total-Count` headers.
 pub fn page_built<T: Serialize>(
     req: &HttpRequest,
     items: Vec<T>,
@@ -233,9 +255,14 @@ pub fn page_built<T: Serialize>(
         per_page: pagination.per_page,
         links,
     };
-    Ok(Built::json(req, &page)?
-        .with_header("link", link_header)
-        .with_header("x-total-count", total.to_string()))
+    let built = Built::json(req, &page)?.with_header("x-total-count", total.to_string());
+    // Long filters make long links; past this size many clients and proxies refuse
+    // a header line, so the links then travel in the body only.
+    Ok(if link_header.len() <= MAX_LINK_HEADER {
+        built.with_header("link", link_header)
+    } else {
+        built
+    })
 }
 
 /// List technologies
@@ -316,8 +343,8 @@ pub async fn list_technologies(
     tag = TAG,
     params(
         ("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "nodejs", min_length = 1, max_length = 100),
-        ("fields" = Option<Vec<FieldName>>, Query, description = "Sparse fieldset: the top-level fields to return (comma-separated).", example = json!(["id", "name", "lifecycle"])),
-        ("expand" = Option<Vec<ExpandParam>>, Query, description = "`related` inlines the related entries' summaries (the lifecycle is always included).", example = json!(["related"])),
+        ("fields" = Option<Vec<FieldName>>, Query, description = "Sparse fieldset: the top-level fields to return (comma-separated).", example = json!(["id", "name", "lifecycle"]), max_items = 20),
+        ("expand" = Option<Vec<ExpandParam>>, Query, description = "`related` inlines the related entries' summaries (the lifecycle is always included).", example = json!(["related"]), max_items = 20),
     ),
     responses(
         (status = 200, description = "The technology, with its release lifecycle where endoflife.date tracks it.", body = TechnologyDetail),
@@ -641,11 +668,11 @@ const COMPARE_IDS: std::ops::RangeInclusive<usize> = 2..=10;
 #[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
 pub struct CompareParams {
     /// The technologies to compare: 2 to 10 ids or aliases, comma-separated or
-    /// repeated, each once.
+    /// repeated, each once (`uniqueItems` is set on the document).
     #[param(example = json!(["nodejs", "python", "java"]), min_items = 2, max_items = 10)]
-    ids: Vec<String>,
+    ids: Vec<FilterValue>,
     /// The fields to compare (rows); all fields by default.
-    #[param(example = json!(["kind", "license", "first_released"]), max_items = 21)]
+    #[param(example = json!(["kind", "license", "first_released"]), max_items = 20)]
     fields: Option<Vec<FieldName>>,
 }
 
@@ -701,7 +728,7 @@ pub async fn compare(
 ) -> Result<HttpResponse, ApiError> {
     let query = QueryPairs::parse(&req, &[&["ids", "fields"]])?;
     let fields = Fields::parse(&query)?;
-    let requested: Vec<&str> = query.all("ids").into_iter().map(str::trim).collect();
+    let requested: Vec<&str> = query.all("ids")?;
     if !COMPARE_IDS.contains(&requested.len()) {
         return Err(ApiError::invalid_parameter(
             &req,
