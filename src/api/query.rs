@@ -23,7 +23,10 @@ impl<'r> QueryPairs<'r> {
     /// Decodes the query string and rejects any parameter not in one of the
     /// `allowed` groups (an operation's own parameters, the shared filters, ...).
     pub fn parse(req: &'r HttpRequest, allowed: &[&[&str]]) -> Result<QueryPairs<'r>, ApiError> {
-        let allowed: Vec<&str> = allowed.iter().flat_map(|group| group.iter().copied()).collect();
+        let allowed: Vec<&str> = allowed
+            .iter()
+            .flat_map(|group| group.iter().copied())
+            .collect();
         let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
             .map(|(name, value)| (name.into_owned(), value.into_owned()))
             .collect();
