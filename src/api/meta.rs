@@ -41,7 +41,11 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ),
     (
         "/v1/search?q={query}",
-        "Ranked search over names, aliases, tags and text",
+        "Ranked search over names, aliases, tags and text, with facets and highlights",
+    ),
+    (
+        "/v1/suggest?q={prefix}",
+        "Search-as-you-type completions of technology names",
     ),
     ("/healthz", "Liveness probe"),
     ("/api-docs/openapi.json", "The OpenAPI 3.1 document"),

@@ -56,7 +56,7 @@ servers, API technologies and platforms. Every error is an RFC 9457 problem \
     servers((url = "/", description = "This server")),
     tags(
         (name = technologies::TAG, description = "The catalogue's entries: list and detail."),
-        (name = search::TAG, description = "Ranked search over the catalogue."),
+        (name = search::TAG, description = "Ranked search over the catalogue and completions as you type."),
         (name = meta::TAG, description = "The service itself: index and health."),
     ),
     components(schemas(ProblemDetails))
@@ -78,7 +78,8 @@ where
                 .service(technologies::get_technology)
                 .service(technologies::get_releases)
                 .service(technologies::get_related)
-                .service(search::search),
+                .service(search::search)
+                .service(search::suggest),
         )
         .service(meta::index)
         .service(meta::healthz)
