@@ -1,5 +1,6 @@
-//! Facet counts — per kind, tag and language — over a whole matching set, from
-//! per-document values resolved to small numbers at build time.
+//! Facet counts — per kind, tag and language — over a whole matching set. Every
+//! document's values are resolved at build time to small numbers laid out back to
+//! back, so counting a document is one slice of one array.
 
 use crate::catalogue::{Catalogue, Kind};
 
@@ -19,131 +20,112 @@ pub struct Facets<'i> {
     pub language: FacetCounts<'i>,
 }
 
-/// A multi-valued facet: per document, a list of value numbers.
+/// Facet values of every document. Value numbers: kinds first (in
+/// [`Kind::ALL`] order), then tags, then languages.
 #[derive(Default)]
-struct Multi {
+pub struct FacetTable {
     offsets: Vec<u32>,
     values: Vec<u32>,
     names: Vec<Box<str>>,
+    /// First tag number and first language number.
+    tags_from: usize,
+    languages_from: usize,
 }
 
-impl Multi {
-    fn build<'t>(documents: impl Iterator<Item = &'t [String]>) -> Multi {
-        let mut numbers: WordMap<&str, u32> = WordMap::default();
-        let mut multi = Multi {
-            offsets: vec![0],
-            ..Multi::default()
-        };
-        for values in documents {
-            for value in values {
-                let next = multi.names.len() as u32;
-                let number = *numbers.entry(value.as_str()).or_insert(next);
-                if number == next {
-                    multi.names.push(value.as_str().into());
-                }
-                multi.values.push(number);
-            }
-            multi.offsets.push(multi.values.len() as u32);
-        }
-        multi
-    }
-
-    fn of(&self, document: u32) -> &[u32] {
-        let document = document as usize;
-        &self.values[self.offsets[document] as usize..self.offsets[document + 1] as usize]
-    }
-
-    fn heap_bytes(&self) -> usize {
-        (self.offsets.capacity() + self.values.capacity()) * 4
-            + self.names.iter().map(|n| n.len() + 16).sum::<usize>()
-    }
-
-    fn facet<'i>(&'i self, counts: &[u32]) -> FacetCounts<'i> {
-        let mut facet: FacetCounts<'i> = counts
-            .iter()
-            .enumerate()
-            .filter(|(_, count)| **count > 0)
-            .map(|(number, count)| (&*self.names[number], *count))
-            .collect();
-        facet.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        facet
-    }
-}
-
-/// Facet values of every document.
-#[derive(Default)]
-pub struct FacetTable {
-    kinds: Vec<u8>,
-    tags: Multi,
-    languages: Multi,
-}
-
-/// Running counts of one search.
+/// Running counts of one search, per value number.
 #[derive(Debug, Default)]
-pub struct Counts {
-    kinds: [u32; Kind::ALL.len()],
-    tags: Vec<u32>,
-    languages: Vec<u32>,
-}
+pub struct Counts(Vec<u32>);
 
 impl Counts {
     /// Zeroes the counts for `table`'s values.
     pub fn reset(&mut self, table: &FacetTable) {
-        self.kinds = [0; Kind::ALL.len()];
-        self.tags.clear();
-        self.tags.resize(table.tags.names.len(), 0);
-        self.languages.clear();
-        self.languages.resize(table.languages.names.len(), 0);
+        self.0.clear();
+        self.0.resize(table.names.len(), 0);
     }
+}
+
+/// Numbers distinct values in order of first sight.
+fn number_values<'t>(
+    values: impl Iterator<Item = &'t String>,
+    names: &mut Vec<Box<str>>,
+) -> WordMap<&'t str, u32> {
+    let mut numbers = WordMap::default();
+    for value in values {
+        numbers.entry(value.as_str()).or_insert_with(|| {
+            names.push(value.as_str().into());
+            (names.len() - 1) as u32
+        });
+    }
+    numbers
 }
 
 impl FacetTable {
     /// Resolves every document's kind, tags and languages.
     pub fn build(catalogue: &Catalogue) -> FacetTable {
         let technologies = catalogue.technologies();
-        FacetTable {
-            kinds: technologies
-                .iter()
-                .map(|t| Kind::ALL.iter().position(|k| *k == t.kind).unwrap_or(0) as u8)
-                .collect(),
-            tags: Multi::build(technologies.iter().map(|t| t.tags.as_slice())),
-            languages: Multi::build(
-                technologies
+        let mut names: Vec<Box<str>> = Kind::ALL.iter().map(|k| k.as_str().into()).collect();
+        let tags_from = names.len();
+        let tags = number_values(technologies.iter().flat_map(|t| &t.tags), &mut names);
+        let languages_from = names.len();
+        let languages = number_values(
+            technologies.iter().flat_map(|t| &t.relations.for_language),
+            &mut names,
+        );
+        let mut offsets = Vec::with_capacity(technologies.len() + 1);
+        let mut values = Vec::new();
+        offsets.push(0);
+        for technology in technologies {
+            let kind = Kind::ALL.iter().position(|k| *k == technology.kind);
+            values.push(kind.unwrap_or(0) as u32);
+            values.extend(technology.tags.iter().filter_map(|t| tags.get(t.as_str())));
+            values.extend(
+                technology
+                    .relations
+                    .for_language
                     .iter()
-                    .map(|t| t.relations.for_language.as_slice()),
-            ),
+                    .filter_map(|l| languages.get(l.as_str())),
+            );
+            offsets.push(values.len() as u32);
+        }
+        FacetTable {
+            offsets,
+            values,
+            names,
+            tags_from,
+            languages_from,
         }
     }
 
     /// Adds `document`'s values to `counts`.
     pub fn count(&self, document: u32, counts: &mut Counts) {
-        counts.kinds[usize::from(self.kinds[document as usize])] += 1;
-        for &tag in self.tags.of(document) {
-            counts.tags[tag as usize] += 1;
-        }
-        for &language in self.languages.of(document) {
-            counts.languages[language as usize] += 1;
+        let document = document as usize;
+        let range = self.offsets[document] as usize..self.offsets[document + 1] as usize;
+        for &value in &self.values[range] {
+            counts.0[value as usize] += 1;
         }
     }
 
     /// The non-zero counts, largest first.
     pub fn facets(&self, counts: &Counts) -> Facets<'_> {
-        let mut kind: FacetCounts<'_> = Kind::ALL
-            .iter()
-            .zip(counts.kinds)
-            .filter(|(_, count)| *count > 0)
-            .map(|(kind, count)| (kind.as_str(), count))
-            .collect();
-        kind.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let facet = |range: std::ops::Range<usize>| {
+            let mut facet: FacetCounts<'_> = range
+                .filter(|&value| counts.0[value] > 0)
+                .map(|value| (&*self.names[value], counts.0[value]))
+                .collect();
+            facet.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            facet
+        };
         Facets {
-            kind,
-            tag: self.tags.facet(&counts.tags),
-            language: self.languages.facet(&counts.languages),
+            kind: facet(0..self.tags_from),
+            tag: facet(self.tags_from..self.languages_from),
+            language: facet(self.languages_from..self.names.len()),
         }
     }
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.kinds.capacity() + self.tags.heap_bytes() + self.languages.heap_bytes()
+        self.offsets.capacity() * 4
+            + self.values.capacity() * 4
+            + self.names.iter().map(|n| n.len() + 16).sum::<usize>()
     }
 }

@@ -193,10 +193,9 @@ struct Candidate {
     exact: u16,
     /// Per word, its best match: `typos << 3 | field` (lower is better).
     codes: [u8; MAX_QUERY_WORDS],
-    /// Per word, the unit that made its best match.
-    units: [u8; MAX_QUERY_WORDS],
-    /// Per word, the posting entry of its best match.
-    entries: [u32; MAX_QUERY_WORDS],
+    /// Per word, the derivation (index in [`Plan::derivations`]) of its best
+    /// match, to find its positions again when proximity is needed.
+    derivations: [u16; MAX_QUERY_WORDS],
 }
 
 impl Candidate {
@@ -206,8 +205,7 @@ impl Candidate {
             words: 0,
             exact: 0,
             codes: [NONE; MAX_QUERY_WORDS],
-            units: [0; MAX_QUERY_WORDS],
-            entries: [0; MAX_QUERY_WORDS],
+            derivations: [0; MAX_QUERY_WORDS],
         }
     }
 
@@ -220,8 +218,7 @@ impl Candidate {
 #[derive(Default)]
 struct Scratch {
     /// Per document: the generation that last touched it, and its candidate.
-    stamps: Vec<u32>,
-    slots: Vec<u32>,
+    slots: Vec<(u32, u32)>,
     generation: u32,
     candidates: Vec<Candidate>,
     /// (rank key, document, candidate) of every admitted candidate.
@@ -233,12 +230,11 @@ struct Scratch {
 impl Scratch {
     /// Starts a new search over `documents` documents.
     fn start(&mut self, documents: usize) {
-        if self.stamps.len() < documents {
-            self.stamps.resize(documents, 0);
-            self.slots.resize(documents, 0);
+        if self.slots.len() < documents {
+            self.slots.resize(documents, (0, 0));
         }
         if self.generation == u32::MAX {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.slots.iter_mut().for_each(|s| s.0 = 0);
             self.generation = 0;
         }
         self.generation += 1;
@@ -360,39 +356,35 @@ impl Index {
     /// word's best match.
     fn collect(&self, plan: &Plan, scratch: &mut Scratch) {
         let Scratch {
-            stamps,
             slots,
             generation,
             candidates,
             ..
         } = scratch;
         let generation = *generation;
-        for (unit_index, unit) in plan.units.iter().enumerate() {
+        for unit in &plan.units {
             let first = usize::from(unit.first);
             let rest = unit.words & !(1 << first);
-            let unit_index = unit_index as u8;
-            for derivation in &plan.derivations[unit.derivations.clone()] {
-                let range = self.postings.entry_range(derivation.term);
-                let base = range.start as u32;
+            for (index, derivation) in plan.derivations[unit.derivations.clone()]
+                .iter()
+                .enumerate()
+            {
+                let derivation_index = (unit.derivations.start + index) as u16;
                 let typo_code = derivation.typos << 3;
-                for (offset, &packed) in self.postings.entries(range).iter().enumerate() {
+                let range = self.postings.entry_range(derivation.term);
+                for &packed in self.postings.entries(range) {
                     let document = (packed >> 3) as usize;
                     let field = (packed & 7) as u8;
-                    let slot = if stamps[document] == generation {
-                        slots[document] as usize
-                    } else {
-                        stamps[document] = generation;
-                        slots[document] = candidates.len() as u32;
+                    let slot = &mut slots[document];
+                    if slot.0 != generation {
+                        *slot = (generation, candidates.len() as u32);
                         candidates.push(Candidate::new(document as u32));
-                        candidates.len() - 1
-                    };
-                    let candidate = &mut candidates[slot];
-                    let entry = base + offset as u32;
+                    }
+                    let candidate = &mut candidates[slot.1 as usize];
                     let code = typo_code | field;
                     if code < candidate.codes[first] {
                         candidate.codes[first] = code;
-                        candidate.units[first] = unit_index;
-                        candidate.entries[first] = entry;
+                        candidate.derivations[first] = derivation_index;
                     }
                     let mut others = rest;
                     while others != 0 {
@@ -400,8 +392,7 @@ impl Index {
                         others &= others - 1;
                         if field < candidate.codes[word] {
                             candidate.codes[word] = field;
-                            candidate.units[word] = unit_index;
-                            candidate.entries[word] = entry;
+                            candidate.derivations[word] = derivation_index;
                         }
                     }
                     candidate.words |= unit.words;
@@ -485,12 +476,16 @@ impl Index {
     }
 
     fn pair_cost(&self, plan: &Plan, candidate: &Candidate, before: usize, after: usize) -> u32 {
-        let unit = candidate.units[before];
-        if unit == candidate.units[after] && plan.units[usize::from(unit)].words.count_ones() > 1 {
+        let (first, second) = (candidate.derivations[before], candidate.derivations[after]);
+        if first == second {
             return 0; // written together and matched as one word
         }
-        let first = self.postings.positions(candidate.entries[before]);
-        let second = self.postings.positions(candidate.entries[after]);
+        let (Some(first), Some(second)) = (
+            self.occurrences(plan, first, candidate.document),
+            self.occurrences(plan, second, candidate.document),
+        ) else {
+            return FAR;
+        };
         let mut best = FAR;
         for &a in first.iter().take(PROXIMITY_OCCURRENCES) {
             for &b in second.iter().take(PROXIMITY_OCCURRENCES) {
@@ -513,6 +508,18 @@ impl Index {
             }
         }
         best
+    }
+
+    /// Where `document` holds the word of derivation `derivation`.
+    fn occurrences(&self, plan: &Plan, derivation: u16, document: u32) -> Option<&[u16]> {
+        let term = plan.derivations.get(usize::from(derivation))?.term;
+        let range = self.postings.entry_range(term);
+        let start = range.start;
+        let entries = self.postings.entries(range);
+        let found = entries
+            .binary_search_by_key(&document, |packed| packed >> 3)
+            .ok()?;
+        Some(self.postings.positions((start + found) as u32))
     }
 
     /// Up to `limit` (at most [`MAX_SUGGESTIONS`]) entries whose names complete

@@ -7,7 +7,7 @@
 //! walk the FST, first for exact prefixes and, only when those leave room, through
 //! a Levenshtein automaton for typos.
 
-use fst::{Automaton, IntoStreamer, Map, MapBuilder, Streamer};
+use fst::{Map, MapBuilder};
 
 use super::hash::WordMap;
 use super::query::{TypoAutomata, typo_budget};
@@ -177,37 +177,32 @@ impl Names {
             )
         };
         let mut scanned = 0;
-        let mut stream = self
-            .keys
-            .search(fst::automaton::Str::new(&key).starts_with())
-            .into_stream();
-        while let Some((found_key, value)) = stream.next() {
+        typos.matches(&self.keys, &key, 0, true, |found_key, value, _| {
             for &entry in self.key_documents(value) {
                 ranked.push(rank(0, found_key, entry));
             }
             scanned += 1;
-            if scanned >= SCAN_LIMIT {
-                break;
-            }
-        }
+            scanned < SCAN_LIMIT
+        });
         let max_typos = typo_budget(&key);
         if max_typos > 0 && distinct_documents(&mut ranked) < limit {
-            let dfa = typos.dfa(&key, max_typos, true);
-            let mut stream = self.keys.search_with_state(&dfa).into_stream();
             let mut scanned = 0;
-            while let Some((found_key, value, state)) = stream.next() {
-                let distance = dfa.distance(state).to_u8();
-                if distance == 0 || distance > max_typos {
-                    continue; // exact prefixes are in already
-                }
-                for &entry in self.key_documents(value) {
-                    ranked.push(rank(distance, found_key, entry));
-                }
-                scanned += 1;
-                if scanned >= SCAN_LIMIT {
-                    break;
-                }
-            }
+            typos.matches(
+                &self.keys,
+                &key,
+                max_typos,
+                true,
+                |found_key, value, distance| {
+                    if distance > 0 {
+                        // exact prefixes are in already
+                        for &entry in self.key_documents(value) {
+                            ranked.push(rank(distance, found_key, entry));
+                        }
+                    }
+                    scanned += 1;
+                    scanned < SCAN_LIMIT
+                },
+            );
         }
         distinct_documents(&mut ranked);
         ranked.sort_unstable();

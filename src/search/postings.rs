@@ -16,7 +16,7 @@ use std::ops::Range;
 use fst::{Map, MapBuilder};
 
 use super::Field;
-use super::hash::WordMap;
+use super::hash::Interner;
 
 /// Bits of a packed occurrence that hold the position within its field.
 pub const POSITION_BITS: u32 = 13;
@@ -80,7 +80,7 @@ impl Postings {
 /// Collects the words of documents, one document at a time, in position order.
 #[derive(Default)]
 pub struct PostingsBuilder {
-    words: WordMap<Box<str>, u32>,
+    words: Interner,
     /// Start of each document's pairs in `pair_terms` / `pair_occurrences`.
     document_starts: Vec<u32>,
     pair_terms: Vec<u32>,
@@ -94,16 +94,11 @@ pub struct PostingsBuilder {
 impl PostingsBuilder {
     /// Records `word` at `position` of `field` in the current document.
     pub fn add(&mut self, word: &str, field: Field, position: u32) {
-        let term = match self.words.get(word) {
-            Some(&term) => term,
-            None => {
-                let term = self.term_documents.len() as u32;
-                self.words.insert(word.into(), term);
-                self.term_documents.push(0);
-                self.term_occurrences.push(0);
-                term
-            }
-        };
+        let term = self.words.intern(word);
+        if term as usize == self.term_documents.len() {
+            self.term_documents.push(0);
+            self.term_occurrences.push(0);
+        }
         let occurrence = ((field as u16) << POSITION_BITS) | position.min(MAX_POSITION) as u16;
         self.current.push((term, occurrence));
     }
@@ -138,7 +133,9 @@ impl PostingsBuilder {
             ..
         } = self;
         document_starts.push(pair_terms.len() as u32);
-        let mut by_term: Vec<(Box<str>, u32)> = words.into_iter().collect();
+        let mut by_term: Vec<(&str, u32)> = (0..words.count() as u32)
+            .map(|term| (words.word(term), term))
+            .collect();
         by_term.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         // Rank of each provisional term number in byte order.
         let mut rank = vec![0u32; by_term.len()];

@@ -3,6 +3,7 @@
 //! a dotted compound as written), and for each unit the dictionary words it
 //! derives to through typos and, for the last word, completion.
 
+use fst::automaton::Str;
 use fst::{Automaton, IntoStreamer, Map, Streamer};
 use levenshtein_automata::LevenshteinAutomatonBuilder;
 
@@ -36,7 +37,8 @@ pub fn typo_budget(word: &str) -> u8 {
     }
 }
 
-/// Something in the query that can match one dictionary word.
+/// Something in the query that can match one dictionary word: a query word, or
+/// several written together (no typos there: the words are typed already).
 #[derive(Debug, Clone)]
 pub struct Unit {
     /// The normalised text looked up.
@@ -153,7 +155,7 @@ impl Plan {
             }
             plan.units.push(Unit {
                 prefix: is_prefix(first + length, &text),
-                max_typos: typo_budget(&text).min(1),
+                max_typos: 0,
                 text,
                 words,
                 first: first as u8,
@@ -230,6 +232,62 @@ impl TypoAutomata {
     }
 }
 
+impl TypoAutomata {
+    /// Calls `visit(key, value, typos)` for every key of `map` within `max_typos` of
+    /// `text` (or with a prefix within, when `prefix`), in key order, until `visit`
+    /// answers false.
+    ///
+    /// As in Meilisearch, a typo on the first letter counts as two: with one typo
+    /// allowed the first letter must be right, which also keeps the walk to one
+    /// branch of the FST instead of the whole dictionary.
+    pub fn matches(
+        &self,
+        map: &Map<Vec<u8>>,
+        text: &str,
+        max_typos: u8,
+        prefix: bool,
+        mut visit: impl FnMut(&[u8], u64, u8) -> bool,
+    ) {
+        if max_typos == 0 {
+            let mut stream = map.search(Str::new(text).starts_with()).into_stream();
+            while let Some((key, value)) = stream.next() {
+                if (!prefix && key != text.as_bytes()) || !visit(key, value, 0) {
+                    break;
+                }
+            }
+            return;
+        }
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let first = &text[..first];
+        let same_first = || Str::new(first).starts_with();
+        let one = self.dfa(text, 1, prefix);
+        if max_typos == 1 {
+            let mut stream = map.search(same_first().intersection(&one)).into_stream();
+            while let Some((key, value)) = stream.next() {
+                if !visit(key, value, one.eval(key).to_u8()) {
+                    break;
+                }
+            }
+            return;
+        }
+        let two = self.dfa(text, 2, prefix);
+        let automaton = same_first()
+            .intersection(&two)
+            .union(same_first().complement().intersection(&one));
+        let mut stream = map.search(automaton).into_stream();
+        while let Some((key, value)) = stream.next() {
+            let typos = if key.starts_with(first.as_bytes()) {
+                two.eval(key).to_u8()
+            } else {
+                one.eval(key).to_u8() + 1
+            };
+            if !visit(key, value, typos) {
+                break;
+            }
+        }
+    }
+}
+
 impl Default for TypoAutomata {
     fn default() -> Self {
         TypoAutomata::new()
@@ -269,28 +327,19 @@ impl Found {
 }
 
 fn derive(unit: &Unit, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata, found: &mut Found) {
-    if unit.max_typos == 0 {
-        if unit.prefix {
-            let automaton = fst::automaton::Str::new(&unit.text).starts_with();
-            let mut stream = dictionary.search(automaton).into_stream();
-            while let Some((key, term)) = stream.next() {
-                if !found.push(key, term, 0) {
-                    break;
-                }
-            }
-        } else if let Some(term) = dictionary.get(&unit.text) {
+    if unit.max_typos == 0 && !unit.prefix {
+        if let Some(term) = dictionary.get(&unit.text) {
             found.push(unit.text.as_bytes(), term, 0);
         }
         return;
     }
-    let dfa = typos.dfa(&unit.text, unit.max_typos, unit.prefix);
-    let mut stream = dictionary.search_with_state(&dfa).into_stream();
-    while let Some((key, term, state)) = stream.next() {
-        let distance = dfa.distance(state).to_u8();
-        if distance <= unit.max_typos && !found.push(key, term, distance) {
-            break;
-        }
-    }
+    typos.matches(
+        dictionary,
+        &unit.text,
+        unit.max_typos,
+        unit.prefix,
+        |key, term, distance| found.push(key, term, distance),
+    );
 }
 
 #[cfg(test)]

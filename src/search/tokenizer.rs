@@ -172,7 +172,7 @@ pub fn normalise(text: &str) -> String {
 /// Splits `text` into compounds and calls `visit` with each, in order. The
 /// compound is reused between calls.
 pub fn compounds(text: &str, compound: &mut Compound, mut visit: impl FnMut(&Compound)) {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
     compound.clear();
     // Start of the current part in the original text and in `compound.text`.
     let mut part_start: Option<(usize, usize)> = None;
@@ -185,8 +185,26 @@ pub fn compounds(text: &str, compound: &mut Compound, mut visit: impl FnMut(&Com
                 .push((normalised..compound.text.len(), original..end));
         }
     };
-    while let Some((at, c)) = chars.next() {
-        let next_is_word = chars.peek().is_some_and(|&(_, n)| class(n) == Class::Word);
+    let mut at = 0;
+    while at < bytes.len() {
+        if !suffixed && is_ascii_word(bytes[at]) {
+            // Fast path: a run of ASCII letters and digits, lowercased at once.
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| !is_ascii_word(b))
+                .map_or(bytes.len(), |length| at + length);
+            if part_start.is_none() {
+                part_start = Some((at, compound.text.len()));
+            }
+            let start = compound.text.len();
+            compound.text.push_str(&text[at..end]);
+            compound.text[start..].make_ascii_lowercase();
+            at = end;
+            continue;
+        }
+        let c = text[at..].chars().next().unwrap_or(' ');
+        let next = at + c.len_utf8();
+        let next_is_word = class_at(text, next) == Class::Word;
         match class(c) {
             Class::Word if !suffixed => {
                 if part_start.is_none() {
@@ -225,12 +243,27 @@ pub fn compounds(text: &str, compound: &mut Compound, mut visit: impl FnMut(&Com
                 }
             }
         }
+        at = next;
     }
     end_part(compound, part_start.take(), text.len());
     if !compound.parts.is_empty() {
         visit(compound);
     }
     compound.clear();
+}
+
+fn is_ascii_word(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+}
+
+/// The class of the character at byte `at` (a separator past the end).
+fn class_at(text: &str, at: usize) -> Class {
+    match text.as_bytes().get(at) {
+        None => Class::Separator,
+        Some(&byte) if byte.is_ascii_alphanumeric() => Class::Word,
+        Some(&byte) if byte.is_ascii() => class(char::from(byte)),
+        Some(_) => text[at..].chars().next().map_or(Class::Separator, class),
+    }
 }
 
 /// Calls `emit(word, position, form, span)` for every word of `text`, numbering
