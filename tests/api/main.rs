@@ -7,6 +7,7 @@ mod errors;
 mod helpers;
 mod lifecycle;
 mod openapi;
+mod relevance;
 mod search;
 mod server;
 mod technologies;
