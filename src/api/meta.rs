@@ -63,6 +63,10 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
         "/v1/search?q={query}",
         "Ranked, typo-tolerant search with facets and highlights",
     ),
+    (
+        "/v1/suggest?q={prefix}",
+        "Search-as-you-type completions of technology names",
+    ),
     ("/v1/kinds", "Kinds with counts"),
     ("/v1/tags", "Tags with counts"),
     ("/v1/languages", "Languages with counts"),

@@ -146,7 +146,7 @@ fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Co
     servers((url = "/", description = "This server")),
     tags(
         (name = technologies::TAG, description = "The catalogue's entries: list with filters, sort, sparse fields and expansion; detail; release lifecycles; relations; comparison."),
-        (name = search::TAG, description = "Ranked, typo-tolerant search over the catalogue."),
+        (name = search::TAG, description = "Ranked, typo-tolerant search over the catalogue, and completions as you type."),
         (name = taxonomy::TAG, description = "Every value of a facet (kind, tag, language, licence, runtime) with its count."),
         (name = export::TAG, description = "The whole catalogue in one answer: JSON, NDJSON or CSV."),
         (name = meta::TAG, description = "The service itself: index, health, readiness, metrics."),
@@ -179,6 +179,7 @@ where
                 .service(technologies::get_related)
                 .service(technologies::compare)
                 .service(search::search)
+                .service(search::suggest)
                 .service(taxonomy::kinds)
                 .service(taxonomy::tags)
                 .service(taxonomy::languages)

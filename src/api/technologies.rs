@@ -229,14 +229,15 @@ fn identifier<'q>(
 /// Longest `Link` header sent, in bytes.
 const MAX_LINK_HEADER: usize = 4096;
 
-/// A paginated JSON answer with its `Link` (when at most [`MAX_LINK_HEADER`] bytes)
-/// and `X-Total-Count` headers.
-pub fn page_built<T: Serialize>(
+/// The page links of `req` (keeping its parameters but `page` and `per_page`), and
+/// the `Link` header when it is at most [`MAX_LINK_HEADER`] bytes: long filters make
+/// long links, and past that size many clients and proxies refuse a header line, so
+/// the links then travel in the body only.
+pub fn page_links(
     req: &HttpRequest,
-    items: Vec<T>,
-    total: usize,
     pagination: Pagination,
-) -> Result<Built, ApiError> {
+    total: usize,
+) -> (PageLinks, Option<String>) {
     let params: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(name, _)| name != "page" && name != "per_page")
         .map(|(n, v)| (n.into_owned(), v.into_owned()))
@@ -246,7 +247,19 @@ pub fn page_built<T: Serialize>(
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let links = PageLinks::new(req.path(), &params, pagination, total);
-    let link_header = links.header_value();
+    let header = links.header_value();
+    let header = (header.len() <= MAX_LINK_HEADER).then_some(header);
+    (links, header)
+}
+
+/// A paginated JSON answer with its `Link` and `X-Total-Count` headers.
+pub fn page_built<T: Serialize>(
+    req: &HttpRequest,
+    items: Vec<T>,
+    total: usize,
+    pagination: Pagination,
+) -> Result<Built, ApiError> {
+    let (links, link_header) = page_links(req, pagination, total);
     let page = Page {
         schema_version: SCHEMA_VERSION,
         items,
@@ -256,12 +269,9 @@ pub fn page_built<T: Serialize>(
         links,
     };
     let built = Built::json(req, &page)?.with_header("x-total-count", total.to_string());
-    // Long filters make long links; past this size many clients and proxies refuse
-    // a header line, so the links then travel in the body only.
-    Ok(if link_header.len() <= MAX_LINK_HEADER {
-        built.with_header("link", link_header)
-    } else {
-        built
+    Ok(match link_header {
+        Some(link) => built.with_header("link", link),
+        None => built,
     })
 }
 

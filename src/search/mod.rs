@@ -1,28 +1,65 @@
 //! Ranked search over the catalogue. This module owns how a query string becomes an
-//! ordered list of hits; the API only asks it and paginates what it answers.
+//! ordered list of hits, their facets, highlights and completions; the API only asks
+//! it and shapes what it answers. It borrows a [`Catalogue`] to build an [`Index`]
+//! once and knows nothing about HTTP.
 //!
-//! This first engine scores substring matches per field (name above aliases above
-//! tags above summary above description); it is meant to be replaced behind the same
-//! [`Index`] boundary.
+//! The engine follows Meilisearch's design:
+//! - [`tokenizer`]: case- and accent-insensitive words that keep symbol names whole;
+//! - a term dictionary as an FST with postings per field ([`postings`]);
+//! - typo tolerance through Levenshtein automata run over the dictionary (one typo
+//!   from 5 characters, two from 9), and completion of the last query word;
+//! - ordered ranking rules (a bucket sort): whole-name match, words matched,
+//!   typos, fields, proximity, exactness, then importance and name — see
+//!   [`Ranking`] and the README's *Search* section.
+
+mod facets;
+mod fields;
+mod hash;
+mod highlight;
+mod names;
+mod postings;
+pub mod query;
+pub mod tokenizer;
+
+use std::cell::RefCell;
+use std::ops::Range;
 
 use crate::catalogue::Catalogue;
+use facets::FacetTable;
+pub use facets::Facets;
+use fields::WordScratch;
+pub use fields::{Source, VALUE_GAP};
+pub use highlight::{Highlight, Highlighter, Utf16Range, matched_fields};
+pub use names::MAX_SUGGESTIONS;
+use names::Names;
+use postings::{Postings, PostingsBuilder, occurrence_field, occurrence_position};
+use query::{MAX_QUERY_WORDS, Plan, TypoAutomata};
 
 /// Where a query word matched, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Field {
     /// The entry's name or id.
-    Name,
+    Name = 0,
     /// One of its aliases.
-    Aliases,
+    Aliases = 1,
     /// One of its tags.
-    Tags,
+    Tags = 2,
     /// Its one-sentence summary.
-    Summary,
+    Summary = 3,
     /// Its description.
-    Description,
+    Description = 4,
 }
 
 impl Field {
+    /// Every field, strongest first.
+    pub const ALL: [Field; 5] = [
+        Field::Name,
+        Field::Aliases,
+        Field::Tags,
+        Field::Summary,
+        Field::Description,
+    ];
+
     /// The field's name in answers.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,149 +70,498 @@ impl Field {
             Field::Description => "description",
         }
     }
+
+    fn from_rank(rank: u8) -> Field {
+        Field::ALL[usize::from(rank).min(4)]
+    }
 }
 
-/// One matching entry: its position in [`Catalogue::technologies`] and its score.
+/// The values of the ranking rules for one hit, in the order they are applied.
+/// Hits compare rule by rule; the first rule that differs decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranking {
+    /// The whole query equals the entry's name, an alias or its id (normalised,
+    /// separators ignored); such hits always come first.
+    pub exact_name: bool,
+    /// Query words matched anywhere in the entry (more first).
+    pub words_matched: u8,
+    /// Typos summed over the matched words, each word counted at its best match
+    /// (fewer first).
+    pub typos: u8,
+    /// The strongest field any word matched in.
+    pub field: Field,
+    /// The fields rule's value: each matched word's strongest field rank
+    /// (name 0, aliases 1, tags 2, summary 3, description 4), summed (lower first).
+    pub field_rank: u8,
+    /// Distance between consecutive matched words, summed over pairs: 0 when
+    /// adjacent, in order, in one field value (or both in tags), up to 7 when far
+    /// apart, 8 when never in one field (lower first).
+    pub proximity: u8,
+    /// Matched words found as typed: no typo, not only as a prefix (more first).
+    pub exact: u8,
+    /// Number of catalogue entries relating to this one — how central it is
+    /// (more first); breaks ties before the name.
+    pub importance: u32,
+}
+
+impl Ranking {
+    /// A single number that orders hits as the rules do (higher is better; ties
+    /// between equal scores are broken by name).
+    pub fn score(&self) -> u64 {
+        rank_key(
+            self.exact_name,
+            self.words_matched,
+            self.typos,
+            self.field_rank,
+        ) | refine_key(self.proximity, self.exact, self.importance)
+    }
+}
+
+/// One matching entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    /// Position of the entry in the catalogue's name-sorted list.
+    /// Position of the entry in [`Catalogue::technologies`].
     pub position: usize,
-    /// Higher is better.
-    pub score: u32,
-    /// The fields any query word matched, strongest first.
-    pub matched_fields: Vec<Field>,
+    /// Higher is better; see [`Ranking::score`].
+    pub score: u64,
+    /// The rule values that placed it.
+    pub ranking: Ranking,
 }
 
-struct Document {
-    name: String,
-    id: String,
-    aliases: Vec<String>,
-    tags: Vec<String>,
-    summary: String,
-    description: String,
+/// What a search found: a window of the ranked hits, the number of all of them and
+/// their facets.
+#[derive(Debug)]
+pub struct Results<'i> {
+    /// Number of matching entries that passed the filter.
+    pub total: usize,
+    /// The hits of the requested window, best first.
+    pub hits: Vec<Hit>,
+    /// Counts over every matching entry that passed the filter.
+    pub facets: Facets<'i>,
+    /// The query as the index resolved it, for highlighting.
+    pub plan: Plan,
 }
 
 /// The search index of one catalogue snapshot.
 pub struct Index {
-    documents: Vec<Document>,
+    postings: Postings,
+    names: Names,
+    typos: TypoAutomata,
+    importance: Vec<u32>,
+    facets: FacetTable,
+    documents: usize,
 }
 
-fn normalise(text: &str) -> String {
-    text.to_lowercase()
+// Layout of the packed ranking key (higher is better), most significant rule first.
+const EXACT_NAME_SHIFT: u32 = 50;
+const WORDS_SHIFT: u32 = 46;
+const TYPOS_SHIFT: u32 = 41;
+const FIELD_SHIFT: u32 = 35;
+const PROXIMITY_SHIFT: u32 = 28;
+const EXACT_SHIFT: u32 = 24;
+const IMPORTANCE_MAX: u32 = (1 << EXACT_SHIFT) - 1;
+/// Cost of a pair of words never in one field.
+const FAR: u32 = 8;
+/// Highest cost of a pair of words in one field.
+const NEAR_MAX: u32 = 7;
+/// Occurrences of a word looked at when measuring proximity.
+const PROXIMITY_OCCURRENCES: usize = 32;
+
+fn rank_key(exact_name: bool, words: u8, typos: u8, field_rank: u8) -> u64 {
+    (u64::from(exact_name) << EXACT_NAME_SHIFT)
+        | (u64::from(words) << WORDS_SHIFT)
+        | (u64::from(31 - typos.min(31)) << TYPOS_SHIFT)
+        | (u64::from(63 - field_rank.min(63)) << FIELD_SHIFT)
+}
+
+fn refine_key(proximity: u8, exact: u8, importance: u32) -> u64 {
+    (u64::from(127 - proximity.min(127)) << PROXIMITY_SHIFT)
+        | (u64::from(exact.min(15)) << EXACT_SHIFT)
+        | u64::from(importance.min(IMPORTANCE_MAX))
+}
+
+/// No match yet for a word.
+const NONE: u8 = u8::MAX;
+
+/// What the scan learnt about one matching entry.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    document: u32,
+    /// Query words matched, as a bit set.
+    words: u16,
+    /// Query words matched exactly.
+    exact: u16,
+    /// Per word, its best match: `typos << 3 | field` (lower is better).
+    codes: [u8; MAX_QUERY_WORDS],
+    /// Per word, the derivation (index in [`Plan::derivations`]) of its best
+    /// match, to find its positions again when proximity is needed.
+    derivations: [u16; MAX_QUERY_WORDS],
+}
+
+impl Candidate {
+    fn new(document: u32) -> Candidate {
+        Candidate {
+            document,
+            words: 0,
+            exact: 0,
+            codes: [NONE; MAX_QUERY_WORDS],
+            derivations: [0; MAX_QUERY_WORDS],
+        }
+    }
+
+    fn matched(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..MAX_QUERY_WORDS).filter(|w| self.words & (1 << w) != 0)
+    }
+}
+
+/// Per-thread buffers reused by every search, so a search allocates little.
+#[derive(Default)]
+struct Scratch {
+    /// Per document: the generation that last touched it, and its candidate.
+    slots: Vec<(u32, u32)>,
+    generation: u32,
+    candidates: Vec<Candidate>,
+    /// (rank key, document, candidate) of every admitted candidate.
+    ranked: Vec<(u64, u32, u32)>,
+    named: Vec<u32>,
+    counts: facets::Counts,
+}
+
+impl Scratch {
+    /// Starts a new search over `documents` documents.
+    fn start(&mut self, documents: usize) {
+        if self.slots.len() < documents {
+            self.slots.resize(documents, (0, 0));
+        }
+        if self.generation == u32::MAX {
+            self.slots.iter_mut().for_each(|s| s.0 = 0);
+            self.generation = 0;
+        }
+        self.generation += 1;
+        self.candidates.clear();
+        self.ranked.clear();
+        self.named.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl Index {
     /// Builds the index for a catalogue.
     pub fn build(catalogue: &Catalogue) -> Index {
-        let documents = catalogue
-            .technologies()
-            .iter()
-            .map(|t| Document {
-                name: normalise(&t.name),
-                id: t.id.clone(),
-                aliases: t.aliases.iter().map(|a| normalise(a)).collect(),
-                tags: t.tags.iter().map(|a| normalise(a)).collect(),
-                summary: normalise(&t.summary),
-                description: normalise(&t.description),
-            })
-            .collect();
-        Index { documents }
+        let technologies = catalogue.technologies();
+        let mut builder = PostingsBuilder::default();
+        let mut scratch = WordScratch::default();
+        for technology in technologies {
+            fields::technology_words(technology, &mut scratch, |source, word, position, _| {
+                builder.add(word, source.field(), position)
+            });
+            builder.finish_document();
+        }
+        let postings = builder.build();
+        let importance = importance(catalogue);
+        let names = Names::build(technologies, &importance);
+        Index {
+            postings,
+            names,
+            typos: TypoAutomata::new(),
+            importance,
+            facets: FacetTable::build(catalogue),
+            documents: technologies.len(),
+        }
     }
 
-    /// Ranks the entries matching `query`, best first; ties keep name order.
-    pub fn search(&self, query: &str) -> Vec<Hit> {
-        let query = normalise(query.trim());
-        let words: Vec<&str> = query.split_whitespace().collect();
-        if words.is_empty() {
-            return Vec::new();
+    /// Number of distinct words in the dictionary.
+    pub fn term_count(&self) -> usize {
+        self.postings.term_count()
+    }
+
+    /// Heap bytes the index holds (dictionaries, postings, name keys, facets).
+    pub fn heap_bytes(&self) -> usize {
+        self.postings.heap_bytes()
+            + self.names.heap_bytes()
+            + self.importance.capacity() * 4
+            + self.facets.heap_bytes()
+    }
+
+    /// Parses `query` and resolves it against the dictionary.
+    pub fn plan(&self, query: &str) -> Plan {
+        let mut plan = Plan::parse(query);
+        plan.resolve(&self.postings.dictionary, &self.typos);
+        plan
+    }
+
+    /// Ranks the entries matching `query` that `admit` accepts, and answers the
+    /// hits in `window` (positions in the ranked list; clamped), the total and the
+    /// facets. Only the hits up to the window's end are fully ordered.
+    pub fn search(
+        &self,
+        query: &str,
+        window: Range<usize>,
+        mut admit: impl FnMut(usize) -> bool,
+    ) -> Results<'_> {
+        let plan = self.plan(query);
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let scratch = &mut *scratch;
+            scratch.start(self.documents);
+            self.collect(&plan, scratch);
+            self.names.named(&plan.spaced, &mut scratch.named);
+            self.names.named(&plan.joined, &mut scratch.named);
+            scratch.counts.reset(&self.facets);
+            let Scratch {
+                candidates,
+                ranked,
+                named,
+                counts,
+                ..
+            } = scratch;
+            for (index, candidate) in candidates.iter().enumerate() {
+                let document = candidate.document;
+                if !admit(document as usize) {
+                    continue;
+                }
+                self.facets.count(document, counts);
+                let (words, typos, field_rank, _) = summary(candidate);
+                let key = rank_key(named.contains(&document), words, typos, field_rank);
+                ranked.push((key, document, index as u32));
+            }
+            let total = ranked.len();
+            let end = window.end.min(total);
+            let start = window.start.min(end);
+            let mut hits = Vec::with_capacity(end - start);
+            if start < end {
+                self.order_top(&plan, candidates, ranked, end);
+                for &(score, document, index) in &ranked[start..end] {
+                    let candidate = &candidates[index as usize];
+                    hits.push(Hit {
+                        position: document as usize,
+                        score,
+                        ranking: self.ranking(&plan, candidate, named.contains(&document)),
+                    });
+                }
+            }
+            Results {
+                total,
+                hits,
+                facets: self.facets.facets(counts),
+                plan,
+            }
+        })
+    }
+
+    /// Scans the postings of every derivation, recording per document each query
+    /// word's best match.
+    fn collect(&self, plan: &Plan, scratch: &mut Scratch) {
+        let Scratch {
+            slots,
+            generation,
+            candidates,
+            ..
+        } = scratch;
+        let generation = *generation;
+        for unit in &plan.units {
+            let first = usize::from(unit.first);
+            let rest = unit.words & !(1 << first);
+            for (index, derivation) in plan.derivations[unit.derivations.clone()]
+                .iter()
+                .enumerate()
+            {
+                let derivation_index = (unit.derivations.start + index) as u16;
+                let typo_code = derivation.typos << 3;
+                let range = self.postings.entry_range(derivation.term);
+                for &packed in self.postings.entries(range) {
+                    let document = (packed >> 3) as usize;
+                    let field = (packed & 7) as u8;
+                    let slot = &mut slots[document];
+                    if slot.0 != generation {
+                        *slot = (generation, candidates.len() as u32);
+                        candidates.push(Candidate::new(document as u32));
+                    }
+                    let candidate = &mut candidates[slot.1 as usize];
+                    let code = typo_code | field;
+                    if code < candidate.codes[first] {
+                        candidate.codes[first] = code;
+                        candidate.derivations[first] = derivation_index;
+                    }
+                    let mut others = rest;
+                    while others != 0 {
+                        let word = others.trailing_zeros() as usize;
+                        others &= others - 1;
+                        if field < candidate.codes[word] {
+                            candidate.codes[word] = field;
+                            candidate.derivations[word] = derivation_index;
+                        }
+                    }
+                    candidate.words |= unit.words;
+                    if derivation.exact {
+                        candidate.exact |= unit.words;
+                    }
+                }
+            }
         }
-        let mut hits: Vec<Hit> = self
-            .documents
-            .iter()
-            .enumerate()
-            .filter_map(|(position, doc)| {
-                score(doc, &query, &words).map(|(score, matched_fields)| Hit {
-                    position,
-                    score,
-                    matched_fields,
-                })
-            })
-            .collect();
-        hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.position.cmp(&b.position)));
-        hits
+    }
+
+    /// Orders `ranked` so its first `end` items are the best, fully ranked: a
+    /// selection on the cheap rules, then the costly ones (proximity) only for the
+    /// items that can reach the window.
+    fn order_top(
+        &self,
+        plan: &Plan,
+        candidates: &[Candidate],
+        ranked: &mut [(u64, u32, u32)],
+        end: usize,
+    ) {
+        let by_key = |a: &(u64, u32, u32), b: &(u64, u32, u32)| b.0.cmp(&a.0);
+        let mut contenders = end;
+        if end < ranked.len() {
+            ranked.select_nth_unstable_by(end - 1, by_key);
+            let boundary = ranked[end - 1].0;
+            // Items tied with the last one on the cheap rules may still overtake it.
+            let (_, rest) = ranked.split_at_mut(end);
+            let mut tied = 0;
+            for index in 0..rest.len() {
+                if rest[index].0 == boundary {
+                    rest.swap(index, tied);
+                    tied += 1;
+                }
+            }
+            contenders += tied;
+        }
+        let contenders = &mut ranked[..contenders];
+        for item in contenders.iter_mut() {
+            let candidate = &candidates[item.2 as usize];
+            let (_, _, _, exact) = summary(candidate);
+            item.0 |= refine_key(
+                self.proximity(plan, candidate),
+                exact,
+                self.importance[item.1 as usize],
+            );
+        }
+        contenders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    }
+
+    fn ranking(&self, plan: &Plan, candidate: &Candidate, exact_name: bool) -> Ranking {
+        let (words_matched, typos, field_rank, exact) = summary(candidate);
+        let best = candidate
+            .matched()
+            .map(|w| candidate.codes[w] & 7)
+            .min()
+            .unwrap_or(4);
+        Ranking {
+            exact_name,
+            words_matched,
+            typos,
+            field: Field::from_rank(best),
+            field_rank,
+            proximity: self.proximity(plan, candidate),
+            exact,
+            importance: self.importance[candidate.document as usize],
+        }
+    }
+
+    /// Sum over consecutive matched words of how far apart they are.
+    fn proximity(&self, plan: &Plan, candidate: &Candidate) -> u8 {
+        let mut total = 0;
+        let mut previous: Option<usize> = None;
+        for word in candidate.matched() {
+            if let Some(before) = previous {
+                total += self.pair_cost(plan, candidate, before, word);
+            }
+            previous = Some(word);
+        }
+        total.min(u32::from(u8::MAX)) as u8
+    }
+
+    fn pair_cost(&self, plan: &Plan, candidate: &Candidate, before: usize, after: usize) -> u32 {
+        let (first, second) = (candidate.derivations[before], candidate.derivations[after]);
+        if first == second {
+            return 0; // written together and matched as one word
+        }
+        let (Some(first), Some(second)) = (
+            self.occurrences(plan, first, candidate.document),
+            self.occurrences(plan, second, candidate.document),
+        ) else {
+            return FAR;
+        };
+        let mut best = FAR;
+        for &a in first.iter().take(PROXIMITY_OCCURRENCES) {
+            for &b in second.iter().take(PROXIMITY_OCCURRENCES) {
+                if occurrence_field(a) != occurrence_field(b) {
+                    continue;
+                }
+                if occurrence_field(a) == Field::Tags as u8 {
+                    return 0; // tags are a set: any two are together
+                }
+                let (i, j) = (occurrence_position(a), occurrence_position(b));
+                let cost = match j.cmp(&i) {
+                    std::cmp::Ordering::Greater => j - i - 1,
+                    std::cmp::Ordering::Equal => 0,
+                    std::cmp::Ordering::Less => i - j + 1,
+                };
+                best = best.min(cost.min(NEAR_MAX));
+                if best == 0 {
+                    return 0;
+                }
+            }
+        }
+        best
+    }
+
+    /// Where `document` holds the word of derivation `derivation`.
+    fn occurrences(&self, plan: &Plan, derivation: u16, document: u32) -> Option<&[u16]> {
+        let term = plan.derivations.get(usize::from(derivation))?.term;
+        let range = self.postings.entry_range(term);
+        let start = range.start;
+        let entries = self.postings.entries(range);
+        let found = entries
+            .binary_search_by_key(&document, |packed| packed >> 3)
+            .ok()?;
+        Some(self.postings.positions((start + found) as u32))
+    }
+
+    /// Up to `limit` (at most [`MAX_SUGGESTIONS`]) entries whose names complete
+    /// `query`, best first, as positions in [`Catalogue::technologies`].
+    pub fn suggest(&self, query: &str, limit: usize) -> Vec<usize> {
+        self.names
+            .suggest(query, limit, &self.typos, &self.importance)
+    }
+
+    /// A highlighter for the words `plan` matched.
+    pub fn highlighter<'p>(&self, plan: &'p Plan) -> Highlighter<'p> {
+        Highlighter::new(plan)
     }
 }
 
-fn score(doc: &Document, query: &str, words: &[&str]) -> Option<(u32, Vec<Field>)> {
-    let mut total = 0;
-    let mut matched_words = 0;
-    let mut fields = Vec::new();
-    // The whole query naming the entry beats everything else.
-    if doc.name == query || doc.id == query {
-        total += 10_000;
-        fields.push(Field::Name);
-    } else if doc.aliases.iter().any(|a| a == query) {
-        total += 5_000;
-        fields.push(Field::Aliases);
+/// (words matched, typos, field rank, exact words) of a candidate.
+fn summary(candidate: &Candidate) -> (u8, u8, u8, u8) {
+    let mut typos = 0;
+    let mut field_rank = 0;
+    for word in candidate.matched() {
+        typos += candidate.codes[word] >> 3;
+        field_rank += candidate.codes[word] & 7;
     }
-    for word in words {
-        let mut best = 0;
-        let mut field = None;
-        let candidates = [
-            (
-                Field::Name,
-                doc.name.split_whitespace().any(|w| w == *word) || doc.id == *word,
-                400,
-                doc.name.contains(word),
-                100,
-            ),
-            (
-                Field::Aliases,
-                doc.aliases.iter().any(|a| a == word),
-                200,
-                doc.aliases.iter().any(|a| a.contains(word)),
-                50,
-            ),
-            (
-                Field::Tags,
-                doc.tags.iter().any(|t| t == word),
-                60,
-                doc.tags.iter().any(|t| t.contains(word)),
-                20,
-            ),
-            (Field::Summary, false, 0, doc.summary.contains(word), 10),
-            (
-                Field::Description,
-                false,
-                0,
-                doc.description.contains(word),
-                3,
-            ),
-        ];
-        for (name, exact, exact_score, partial, partial_score) in candidates {
-            let value = if exact {
-                exact_score
-            } else if partial {
-                partial_score
-            } else {
-                0
-            };
-            if value > best {
-                best = value;
-                field = Some(name);
-            }
-        }
-        if let Some(field) = field {
-            matched_words += 1;
-            total += best;
-            if !fields.contains(&field) {
-                fields.push(field);
+    (
+        candidate.words.count_ones() as u8,
+        typos,
+        field_rank,
+        (candidate.exact & candidate.words).count_ones() as u8,
+    )
+}
+
+/// How many entries point at each entry through any relation.
+fn importance(catalogue: &Catalogue) -> Vec<u32> {
+    let mut counts = vec![0u32; catalogue.len()];
+    for technology in catalogue.technologies() {
+        for (_, targets) in crate::catalogue::relation_lists(technology) {
+            for target in targets {
+                if let Some(position) = catalogue.position(target) {
+                    counts[position] += 1;
+                }
             }
         }
     }
-    if matched_words == 0 {
-        return None;
-    }
-    fields.sort();
-    Some((matched_words * 100_000 + total, fields))
+    counts
 }

@@ -1,0 +1,131 @@
+//! Facet counts — per kind, tag and language — over a whole matching set. Every
+//! document's values are resolved at build time to small numbers laid out back to
+//! back, so counting a document is one slice of one array.
+
+use crate::catalogue::{Catalogue, Kind};
+
+use super::hash::WordMap;
+
+/// Counts of one facet, largest first (ties by value).
+pub type FacetCounts<'i> = Vec<(&'i str, u32)>;
+
+/// Counts per kind, tag and language over a matching set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets<'i> {
+    /// Per kind (wire name).
+    pub kind: FacetCounts<'i>,
+    /// Per tag.
+    pub tag: FacetCounts<'i>,
+    /// Per language the entry is for (`relations.for_language` ids).
+    pub language: FacetCounts<'i>,
+}
+
+/// Facet values of every document. Value numbers: kinds first (in
+/// [`Kind::ALL`] order), then tags, then languages.
+#[derive(Default)]
+pub struct FacetTable {
+    offsets: Vec<u32>,
+    values: Vec<u32>,
+    names: Vec<Box<str>>,
+    /// First tag number and first language number.
+    tags_from: usize,
+    languages_from: usize,
+}
+
+/// Running counts of one search, per value number.
+#[derive(Debug, Default)]
+pub struct Counts(Vec<u32>);
+
+impl Counts {
+    /// Zeroes the counts for `table`'s values.
+    pub fn reset(&mut self, table: &FacetTable) {
+        self.0.clear();
+        self.0.resize(table.names.len(), 0);
+    }
+}
+
+/// Numbers distinct values in order of first sight.
+fn number_values<'t>(
+    values: impl Iterator<Item = &'t String>,
+    names: &mut Vec<Box<str>>,
+) -> WordMap<&'t str, u32> {
+    let mut numbers = WordMap::default();
+    for value in values {
+        numbers.entry(value.as_str()).or_insert_with(|| {
+            names.push(value.as_str().into());
+            (names.len() - 1) as u32
+        });
+    }
+    numbers
+}
+
+impl FacetTable {
+    /// Resolves every document's kind, tags and languages.
+    pub fn build(catalogue: &Catalogue) -> FacetTable {
+        let technologies = catalogue.technologies();
+        let mut names: Vec<Box<str>> = Kind::ALL.iter().map(|k| k.as_str().into()).collect();
+        let tags_from = names.len();
+        let tags = number_values(technologies.iter().flat_map(|t| &t.tags), &mut names);
+        let languages_from = names.len();
+        let languages = number_values(
+            technologies.iter().flat_map(|t| &t.relations.for_language),
+            &mut names,
+        );
+        let mut offsets = Vec::with_capacity(technologies.len() + 1);
+        let mut values = Vec::new();
+        offsets.push(0);
+        for technology in technologies {
+            let kind = Kind::ALL.iter().position(|k| *k == technology.kind);
+            values.push(kind.unwrap_or(0) as u32);
+            values.extend(technology.tags.iter().filter_map(|t| tags.get(t.as_str())));
+            values.extend(
+                technology
+                    .relations
+                    .for_language
+                    .iter()
+                    .filter_map(|l| languages.get(l.as_str())),
+            );
+            offsets.push(values.len() as u32);
+        }
+        FacetTable {
+            offsets,
+            values,
+            names,
+            tags_from,
+            languages_from,
+        }
+    }
+
+    /// Adds `document`'s values to `counts`.
+    pub fn count(&self, document: u32, counts: &mut Counts) {
+        let document = document as usize;
+        let range = self.offsets[document] as usize..self.offsets[document + 1] as usize;
+        for &value in &self.values[range] {
+            counts.0[value as usize] += 1;
+        }
+    }
+
+    /// The non-zero counts, largest first.
+    pub fn facets(&self, counts: &Counts) -> Facets<'_> {
+        let facet = |range: std::ops::Range<usize>| {
+            let mut facet: FacetCounts<'_> = range
+                .filter(|&value| counts.0[value] > 0)
+                .map(|value| (&*self.names[value], counts.0[value]))
+                .collect();
+            facet.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            facet
+        };
+        Facets {
+            kind: facet(0..self.tags_from),
+            tag: facet(self.tags_from..self.languages_from),
+            language: facet(self.languages_from..self.names.len()),
+        }
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 4
+            + self.values.capacity() * 4
+            + self.names.iter().map(|n| n.len() + 16).sum::<usize>()
+    }
+}

@@ -1,0 +1,157 @@
+//! A fast, non-cryptographic hasher for the index's own build-time tables (the
+//! multiply-rotate scheme rustc's `FxHasher` uses). The keys are catalogue words,
+//! not attacker-chosen at request time, so flooding resistance buys nothing here and
+//! SipHash would double the build time.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// Multiply-rotate hasher over 8-byte chunks.
+#[derive(Default, Clone, Copy)]
+pub struct WordHasher {
+    hash: u64,
+}
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // A multiply leaves the low bits, which pick the bucket, depending on the
+        // low input bits only: fold the high bits down (MurmurHash3's finaliser).
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+/// A `HashMap` with [`WordHasher`].
+pub type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// Hashes a word's bytes with [`WordHasher`].
+fn hash_word(word: &[u8]) -> u64 {
+    let mut hasher = WordHasher::default();
+    hasher.write(word);
+    hasher.finish()
+}
+
+/// Gives every distinct word a number, storing the words back to back. Built for
+/// the index build's hot loop: one probe of a flat table comparing stored hashes,
+/// and a byte comparison only on a hash match.
+#[derive(Default)]
+pub struct Interner {
+    /// (hash, number + 1) per slot; 0 marks an empty slot. Never more than half
+    /// full.
+    slots: Vec<(u64, u32)>,
+    starts: Vec<u32>,
+    words: String,
+}
+
+impl Interner {
+    /// The number of `word`, given on first sight.
+    pub fn intern(&mut self, word: &str) -> u32 {
+        if (self.starts.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let hash = hash_word(word.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut slot = hash as usize & mask;
+        loop {
+            let (stored, number) = self.slots[slot];
+            if number == 0 {
+                let number = self.starts.len() as u32;
+                self.starts.push(self.words.len() as u32);
+                self.words.push_str(word);
+                self.slots[slot] = (hash, number + 1);
+                return number;
+            }
+            if stored == hash && self.word(number - 1) == word {
+                return number - 1;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// The word numbered `number`.
+    pub fn word(&self, number: u32) -> &str {
+        let number = number as usize;
+        let start = self.starts[number] as usize;
+        let end = self
+            .starts
+            .get(number + 1)
+            .map_or(self.words.len(), |&end| end as usize);
+        &self.words[start..end]
+    }
+
+    /// Number of distinct words.
+    pub fn count(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(1024);
+        let mut slots = vec![(0u64, 0u32); size];
+        for &(hash, number) in self.slots.iter().filter(|(_, n)| *n != 0) {
+            let mut slot = hash as usize & (size - 1);
+            while slots[slot].1 != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            slots[slot] = (hash, number);
+        }
+        self.slots = slots;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_numbers_each_distinct_word_once() {
+        let mut interner = Interner::default();
+        let words: Vec<String> = (0..5000).map(|i| format!("w{}", i % 1200)).collect();
+        let numbers: Vec<u32> = words.iter().map(|w| interner.intern(w)).collect();
+        assert_eq!(interner.count(), 1200);
+        for (word, number) in words.iter().zip(numbers) {
+            assert_eq!(interner.word(number), word);
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Names as people type them: a second, small FST over every name, alias and id
+//! (whole, run together, and from each later word on), for completions and for
+//! telling when a query *is* an entry's name.
+//!
+//! Completions of one to three characters come from a table computed at build
+//! time (they would otherwise walk a large part of the dictionary); longer ones
+//! walk the FST, first for exact prefixes and, only when those leave room, through
+//! a Levenshtein automaton for typos.
+
+use fst::{Map, MapBuilder};
+
+use super::hash::WordMap;
+use super::query::{TypoAutomata, typo_budget};
+use super::tokenizer::{self, Compound};
+use crate::catalogue::Technology;
+
+/// Most completions answered.
+pub const MAX_SUGGESTIONS: usize = 10;
+/// Completions of up to this many characters come from the precomputed table.
+const SHORT_PREFIX: usize = 3;
+/// Name keys scanned for one completion before the scan stops.
+const SCAN_LIMIT: usize = 4096;
+
+/// Where in an entry's names a key starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Place {
+    /// At the start of its name.
+    Name = 0,
+    /// At the start of an alias or of its id.
+    Alias = 1,
+    /// At a later word of its name or an alias (`rails` in `ruby on rails`).
+    Word = 2,
+}
+
+/// The name keys of a catalogue.
+pub struct Names {
+    keys: Map<Vec<u8>>,
+    /// `entries[key_entries[k]..key_entries[k + 1]]` hold key `k`'s documents.
+    key_entries: Vec<u32>,
+    /// `document << 2 | place`, one per document and key, best place kept.
+    entries: Vec<u32>,
+    /// Best completions of every prefix of up to [`SHORT_PREFIX`] characters.
+    short: WordMap<Box<str>, Box<[u32]>>,
+}
+
+/// Sort key of a completion: lower is better.
+fn completion_rank(typos: u8, exact: bool, place: u32, importance: u32, document: u32) -> u64 {
+    (u64::from(typos) << 58)
+        | (u64::from(!exact) << 57)
+        | (u64::from(place) << 55)
+        | (u64::from(u16::MAX - importance.min(u32::from(u16::MAX)) as u16) << 32)
+        | u64::from(document)
+}
+
+fn document_of(rank: u64) -> u32 {
+    rank as u32
+}
+
+impl Names {
+    /// Collects the keys of every entry.
+    pub fn build(technologies: &[Technology], importance: &[u32]) -> Names {
+        let mut keyed: Vec<(String, u32)> = Vec::with_capacity(technologies.len() * 8);
+        let mut compound = Compound::default();
+        let mut literals: Vec<String> = Vec::new();
+        for (document, technology) in technologies.iter().enumerate() {
+            let document = document as u32;
+            let names = std::iter::once((technology.name.as_str(), Place::Name))
+                .chain(
+                    technology
+                        .aliases
+                        .iter()
+                        .map(|a| (a.as_str(), Place::Alias)),
+                )
+                .chain(std::iter::once((technology.id.as_str(), Place::Alias)));
+            for (text, place) in names {
+                literals.clear();
+                let mut joined = String::new();
+                tokenizer::compounds(text, &mut compound, |c| {
+                    let mut literal = String::new();
+                    c.write_literal(&mut literal);
+                    literals.push(literal);
+                    c.write_joined(&mut joined);
+                });
+                if literals.is_empty() {
+                    continue;
+                }
+                let entry = |place: Place| (document << 2) | place as u32;
+                keyed.push((literals.join(" "), entry(place)));
+                keyed.push((joined, entry(place)));
+                for first in 1..literals.len() {
+                    keyed.push((literals[first..].join(" "), entry(Place::Word)));
+                }
+            }
+        }
+        keyed.sort_unstable();
+        keyed.dedup_by(|next, kept| next.0 == kept.0 && next.1 >> 2 == kept.1 >> 2);
+
+        let mut builder = MapBuilder::memory();
+        let mut key_entries = Vec::new();
+        let mut entries = Vec::with_capacity(keyed.len());
+        let mut short = ShortTable::default();
+        let mut index = 0;
+        while index < keyed.len() {
+            let key = keyed[index].0.as_str();
+            let end = index + keyed[index..].iter().take_while(|(k, _)| k == key).count();
+            // Keys are sorted and distinct, so insertion cannot fail.
+            let _ = builder.insert(key, key_entries.len() as u64);
+            key_entries.push(entries.len() as u32);
+            for (_, entry) in &keyed[index..end] {
+                entries.push(*entry);
+            }
+            short.add(key, &keyed[index..end], importance);
+            index = end;
+        }
+        key_entries.push(entries.len() as u32);
+        let keys = builder
+            .into_inner()
+            .ok()
+            .and_then(|bytes| Map::new(bytes).ok())
+            .unwrap_or_default();
+        Names {
+            keys,
+            key_entries,
+            entries,
+            short: short.finish(),
+        }
+    }
+
+    fn key_documents(&self, key: u64) -> &[u32] {
+        let key = key as usize;
+        &self.entries[self.key_entries[key] as usize..self.key_entries[key + 1] as usize]
+    }
+
+    /// Pushes onto `out` the documents whose name, an alias or id equals `key`.
+    pub fn named(&self, key: &str, out: &mut Vec<u32>) {
+        if let Some(found) = self.keys.get(key) {
+            for entry in self.key_documents(found) {
+                if entry & 3 != Place::Word as u32 && !out.contains(&(entry >> 2)) {
+                    out.push(entry >> 2);
+                }
+            }
+        }
+    }
+
+    /// Up to `limit` documents whose names complete `query`, best first: fewest
+    /// typos, then a whole-name match, then where the match starts (name, alias or
+    /// id, later word), then the most related-to entry, then catalogue order.
+    pub fn suggest(
+        &self,
+        query: &str,
+        limit: usize,
+        typos: &TypoAutomata,
+        importance: &[u32],
+    ) -> Vec<usize> {
+        let key = tokenizer::spaced_key(query);
+        let limit = limit.min(MAX_SUGGESTIONS);
+        if key.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        if key.chars().count() <= SHORT_PREFIX {
+            return self
+                .short
+                .get(key.as_str())
+                .map(|documents| documents.iter().take(limit).map(|&d| d as usize).collect())
+                .unwrap_or_default();
+        }
+        let mut ranked: Vec<u64> = Vec::new();
+        let rank = |typos: u8, found_key: &[u8], entry: u32| {
+            let document = entry >> 2;
+            completion_rank(
+                typos,
+                found_key == key.as_bytes(),
+                entry & 3,
+                importance.get(document as usize).copied().unwrap_or(0),
+                document,
+            )
+        };
+        let mut scanned = 0;
+        typos.matches(&self.keys, &key, 0, true, |found_key, value, _| {
+            for &entry in self.key_documents(value) {
+                ranked.push(rank(0, found_key, entry));
+            }
+            scanned += 1;
+            scanned < SCAN_LIMIT
+        });
+        let max_typos = typo_budget(&key);
+        if max_typos > 0 && distinct_documents(&mut ranked) < limit {
+            let mut scanned = 0;
+            typos.matches(
+                &self.keys,
+                &key,
+                max_typos,
+                true,
+                |found_key, value, distance| {
+                    if distance > 0 {
+                        // exact prefixes are in already
+                        for &entry in self.key_documents(value) {
+                            ranked.push(rank(distance, found_key, entry));
+                        }
+                    }
+                    scanned += 1;
+                    scanned < SCAN_LIMIT
+                },
+            );
+        }
+        distinct_documents(&mut ranked);
+        ranked.sort_unstable();
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|r| document_of(r) as usize)
+            .collect()
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.as_fst().as_bytes().len()
+            + self.key_entries.capacity() * 4
+            + self.entries.capacity() * 4
+            + self
+                .short
+                .iter()
+                .map(|(k, v)| k.len() + v.len() * 4 + 48)
+                .sum::<usize>()
+    }
+}
+
+/// Keeps the best rank of each document; returns how many documents remain.
+fn distinct_documents(ranked: &mut Vec<u64>) -> usize {
+    ranked.sort_unstable_by_key(|&r| (document_of(r), r));
+    ranked.dedup_by_key(|r| document_of(*r));
+    ranked.len()
+}
+
+/// Builds the table of short-prefix completions, one prefix length at a time, from
+/// keys visited in byte order (so every prefix's keys arrive together).
+#[derive(Default)]
+struct ShortTable {
+    table: WordMap<Box<str>, Box<[u32]>>,
+    open: [(String, Vec<u64>); SHORT_PREFIX],
+}
+
+impl ShortTable {
+    fn add(&mut self, key: &str, entries: &[(String, u32)], importance: &[u32]) {
+        for length in 1..=SHORT_PREFIX {
+            let Some((end, _)) = key.char_indices().nth(length - 1) else {
+                break;
+            };
+            let end = end + key[end..].chars().next().map_or(0, char::len_utf8);
+            let prefix = &key[..end];
+            if self.open[length - 1].0 != prefix {
+                self.flush(length - 1);
+                self.open[length - 1].0 = prefix.to_owned();
+            }
+            let exact = end == key.len();
+            let ranked = &mut self.open[length - 1].1;
+            for (_, entry) in entries {
+                let document = entry >> 2;
+                let importance = importance.get(document as usize).copied().unwrap_or(0);
+                ranked.push(completion_rank(0, exact, entry & 3, importance, document));
+            }
+            if ranked.len() > 8 * MAX_SUGGESTIONS {
+                keep_best(ranked);
+            }
+        }
+    }
+
+    fn flush(&mut self, slot: usize) {
+        let (prefix, ranked) = &mut self.open[slot];
+        if !prefix.is_empty() {
+            keep_best(ranked);
+            let documents: Box<[u32]> = ranked.iter().map(|&r| document_of(r)).collect();
+            self.table.insert(prefix.as_str().into(), documents);
+        }
+        prefix.clear();
+        ranked.clear();
+    }
+
+    fn finish(mut self) -> WordMap<Box<str>, Box<[u32]>> {
+        for slot in 0..SHORT_PREFIX {
+            self.flush(slot);
+        }
+        self.table
+    }
+}
+
+/// Keeps the best [`MAX_SUGGESTIONS`] distinct documents, best first.
+fn keep_best(ranked: &mut Vec<u64>) {
+    distinct_documents(ranked);
+    ranked.sort_unstable();
+    ranked.truncate(MAX_SUGGESTIONS);
+}

@@ -1,0 +1,196 @@
+//! The inverted index proper: a term dictionary as an FST mapping each word to its
+//! term number, and per term the entries that hold it — one per document, with the
+//! strongest field it occurs in and every position, field by field.
+//!
+//! Layout, chosen for memory and for a tight scan at query time:
+//! - `entries[term_entries[t]..term_entries[t + 1]]` are the documents holding term
+//!   `t`, ascending, each packed as `document << 3 | strongest field`;
+//! - `positions[entry_positions[e]..entry_positions[e + 1]]` are entry `e`'s
+//!   occurrences, ascending, each packed as `field << 13 | position in field`.
+//!
+//! Built in two passes (count, then place) so the arrays are allocated once at their
+//! final size.
+
+use std::ops::Range;
+
+use fst::{Map, MapBuilder};
+
+use super::Field;
+use super::hash::Interner;
+
+/// Bits of a packed occurrence that hold the position within its field.
+pub const POSITION_BITS: u32 = 13;
+/// Highest position recorded; later words of a very long text share it.
+pub const MAX_POSITION: u32 = (1 << POSITION_BITS) - 1;
+
+/// The field of a packed occurrence.
+pub fn occurrence_field(occurrence: u16) -> u8 {
+    (occurrence >> POSITION_BITS) as u8
+}
+
+/// The position of a packed occurrence.
+pub fn occurrence_position(occurrence: u16) -> u32 {
+    u32::from(occurrence) & MAX_POSITION
+}
+
+/// The term dictionary and its postings.
+pub struct Postings {
+    /// Every indexed word, mapped to its term number (its rank in byte order).
+    pub dictionary: Map<Vec<u8>>,
+    term_entries: Vec<u32>,
+    entries: Vec<u32>,
+    entry_positions: Vec<u32>,
+    positions: Vec<u16>,
+}
+
+impl Postings {
+    /// Range of the entries of term `term` in the entry arrays.
+    pub fn entry_range(&self, term: u32) -> Range<usize> {
+        let term = term as usize;
+        self.term_entries[term] as usize..self.term_entries[term + 1] as usize
+    }
+
+    /// The packed entries (`document << 3 | strongest field`) in `range`.
+    pub fn entries(&self, range: Range<usize>) -> &[u32] {
+        &self.entries[range]
+    }
+
+    /// The packed occurrences of entry `entry`.
+    pub fn positions(&self, entry: u32) -> &[u16] {
+        let entry = entry as usize;
+        &self.positions
+            [self.entry_positions[entry] as usize..self.entry_positions[entry + 1] as usize]
+    }
+
+    /// Number of distinct terms.
+    pub fn term_count(&self) -> usize {
+        self.term_entries.len().saturating_sub(1)
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.dictionary.as_fst().as_bytes().len()
+            + self.term_entries.capacity() * 4
+            + self.entries.capacity() * 4
+            + self.entry_positions.capacity() * 4
+            + self.positions.capacity() * 2
+    }
+}
+
+/// Collects the words of documents, one document at a time, in position order.
+#[derive(Default)]
+pub struct PostingsBuilder {
+    words: Interner,
+    /// Start of each document's pairs in `pair_terms` / `pair_occurrences`.
+    document_starts: Vec<u32>,
+    pair_terms: Vec<u32>,
+    pair_occurrences: Vec<u16>,
+    /// The current document's (term, occurrence) pairs.
+    current: Vec<(u32, u16)>,
+    term_documents: Vec<u32>,
+    term_occurrences: Vec<u32>,
+}
+
+impl PostingsBuilder {
+    /// Records `word` at `position` of `field` in the current document.
+    pub fn add(&mut self, word: &str, field: Field, position: u32) {
+        let term = self.words.intern(word);
+        if term as usize == self.term_documents.len() {
+            self.term_documents.push(0);
+            self.term_occurrences.push(0);
+        }
+        let occurrence = ((field as u16) << POSITION_BITS) | position.min(MAX_POSITION) as u16;
+        self.current.push((term, occurrence));
+    }
+
+    /// Closes the current document; the next `add` starts the next one.
+    pub fn finish_document(&mut self) {
+        self.document_starts.push(self.pair_terms.len() as u32);
+        self.current.sort_unstable();
+        self.current.dedup();
+        let mut previous = None;
+        for &(term, occurrence) in &self.current {
+            if previous != Some(term) {
+                self.term_documents[term as usize] += 1;
+                previous = Some(term);
+            }
+            self.term_occurrences[term as usize] += 1;
+            self.pair_terms.push(term);
+            self.pair_occurrences.push(occurrence);
+        }
+        self.current.clear();
+    }
+
+    /// Lays the postings out in dictionary order and builds the FST.
+    pub fn build(self) -> Postings {
+        let PostingsBuilder {
+            words,
+            mut document_starts,
+            pair_terms,
+            pair_occurrences,
+            term_documents,
+            term_occurrences,
+            ..
+        } = self;
+        document_starts.push(pair_terms.len() as u32);
+        let mut by_term: Vec<(&str, u32)> = (0..words.count() as u32)
+            .map(|term| (words.word(term), term))
+            .collect();
+        by_term.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        // Rank of each provisional term number in byte order.
+        let mut rank = vec![0u32; by_term.len()];
+        let mut dictionary = MapBuilder::memory();
+        let mut term_entries = Vec::with_capacity(by_term.len() + 1);
+        let mut entry_cursor = Vec::with_capacity(by_term.len());
+        let mut position_cursor = Vec::with_capacity(by_term.len());
+        let (mut entries_so_far, mut positions_so_far) = (0u32, 0u32);
+        for (final_term, (word, term)) in by_term.iter().enumerate() {
+            rank[*term as usize] = final_term as u32;
+            // Keys are unique and sorted, so insertion cannot fail.
+            let _ = dictionary.insert(word.as_bytes(), final_term as u64);
+            term_entries.push(entries_so_far);
+            entry_cursor.push(entries_so_far);
+            position_cursor.push(positions_so_far);
+            entries_so_far += term_documents[*term as usize];
+            positions_so_far += term_occurrences[*term as usize];
+        }
+        term_entries.push(entries_so_far);
+        drop(by_term);
+        let mut entries = vec![0u32; entries_so_far as usize];
+        let mut entry_positions = vec![0u32; entries_so_far as usize + 1];
+        let mut positions = vec![0u16; positions_so_far as usize];
+        for document in 0..document_starts.len() - 1 {
+            let pairs = document_starts[document] as usize..document_starts[document + 1] as usize;
+            let mut previous = None;
+            for pair in pairs {
+                let term = rank[pair_terms[pair] as usize] as usize;
+                let occurrence = pair_occurrences[pair];
+                if previous != Some(term) {
+                    // First occurrence of the term in this document: the strongest
+                    // field, since occurrences sort by field first.
+                    let entry = entry_cursor[term] as usize;
+                    entries[entry] =
+                        ((document as u32) << 3) | u32::from(occurrence_field(occurrence));
+                    entry_positions[entry] = position_cursor[term];
+                    entry_cursor[term] += 1;
+                    previous = Some(term);
+                }
+                positions[position_cursor[term] as usize] = occurrence;
+                position_cursor[term] += 1;
+            }
+        }
+        entry_positions[entries_so_far as usize] = positions_so_far;
+        let dictionary = dictionary
+            .into_inner()
+            .ok()
+            .and_then(|bytes| Map::new(bytes).ok())
+            .unwrap_or_default();
+        Postings {
+            dictionary,
+            term_entries,
+            entries,
+            entry_positions,
+            positions,
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! How a query string becomes what the index looks up: its words, the *units* that
+//! can match them (each word alone, runs of two or three words written together,
+//! a dotted compound as written), and for each unit the dictionary words it
+//! derives to through typos and, for the last word, completion.
+
+use fst::automaton::Str;
+use fst::{Automaton, IntoStreamer, Map, Streamer};
+use levenshtein_automata::LevenshteinAutomatonBuilder;
+
+use super::tokenizer::{self, Compound};
+
+/// Words of a query beyond this many are ignored.
+pub const MAX_QUERY_WORDS: usize = 10;
+/// Characters from which a word may have one typo.
+pub const ONE_TYPO_FROM: usize = 5;
+/// Characters from which a word may have two typos.
+pub const TWO_TYPOS_FROM: usize = 9;
+/// Characters the last word needs before it also matches as a prefix.
+pub const PREFIX_FROM: usize = 2;
+/// Most dictionary words one unit derives to; the fewest typos, then the shortest,
+/// are kept.
+pub const MAX_DERIVATIONS: usize = 128;
+/// Dictionary words scanned for one unit before the scan stops.
+const DERIVATION_SCAN_LIMIT: usize = 4096;
+
+/// Typos a word of `chars` characters may have.
+pub fn typo_budget(word: &str) -> u8 {
+    let chars = word.chars().count();
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        0 // numbers (versions, years) match exactly
+    } else if chars >= TWO_TYPOS_FROM {
+        2
+    } else if chars >= ONE_TYPO_FROM {
+        1
+    } else {
+        0
+    }
+}
+
+/// Something in the query that can match one dictionary word: a query word, or
+/// several written together (no typos there: the words are typed already).
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The normalised text looked up.
+    pub text: String,
+    /// The query words it stands for, as a bit set.
+    pub words: u16,
+    /// The first of those words.
+    pub first: u8,
+    /// True when it also matches dictionary words it is a prefix of.
+    pub prefix: bool,
+    /// Typos allowed.
+    pub max_typos: u8,
+    /// Its derivations in [`Plan::derivations`].
+    pub derivations: std::ops::Range<usize>,
+}
+
+/// A dictionary word a unit matched.
+#[derive(Debug, Clone)]
+pub struct Derivation {
+    /// Term number in the dictionary.
+    pub term: u32,
+    /// Edit distance (Damerau-Levenshtein) from the unit's text, or from a prefix of
+    /// the dictionary word when the unit is a prefix.
+    pub typos: u8,
+    /// True when the dictionary word is the unit's text itself.
+    pub exact: bool,
+    /// The dictionary word, in [`Plan::arena`].
+    pub word: std::ops::Range<usize>,
+}
+
+/// A query, parsed and resolved against one dictionary.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The normalised query words, at most [`MAX_QUERY_WORDS`].
+    pub words: Vec<String>,
+    /// What can match them.
+    pub units: Vec<Unit>,
+    /// Every unit's derivations, unit by unit.
+    pub derivations: Vec<Derivation>,
+    /// The derived dictionary words, back to back.
+    pub arena: String,
+    /// The whole query as compounds one space apart (`ruby on rails`).
+    pub spaced: String,
+    /// The whole query run together (`rubyonrails`).
+    pub joined: String,
+}
+
+impl Plan {
+    /// Splits `query` into words and units (nothing resolved yet).
+    pub fn parse(query: &str) -> Plan {
+        let mut plan = Plan::default();
+        let mut compound = Compound::default();
+        // (first word, parts, literal form when dotted)
+        let mut groups: Vec<(usize, usize, Option<String>)> = Vec::new();
+        let mut last_end = 0;
+        tokenizer::compounds(query, &mut compound, |c| {
+            if !plan.spaced.is_empty() {
+                plan.spaced.push(' ');
+            }
+            c.write_literal(&mut plan.spaced);
+            c.write_joined(&mut plan.joined);
+            let first = plan.words.len();
+            for index in 0..c.len() {
+                if plan.words.len() < MAX_QUERY_WORDS {
+                    plan.words.push(c.part(index).to_owned());
+                }
+            }
+            let literal = (c.is_dotted() && c.len() > 1).then(|| {
+                let mut literal = String::new();
+                c.write_literal(&mut literal);
+                literal
+            });
+            groups.push((first, c.len(), literal));
+            last_end = c.span().end;
+        });
+        let count = plan.words.len();
+        // The last word completes only while it is still being typed.
+        let typing = last_end == query.len();
+        let is_prefix =
+            |end: usize, text: &str| typing && end == count && text.chars().count() >= PREFIX_FROM;
+        for (index, word) in plan.words.iter().enumerate() {
+            plan.units.push(Unit {
+                text: word.clone(),
+                words: 1 << index,
+                first: index as u8,
+                prefix: is_prefix(index + 1, word),
+                max_typos: typo_budget(word),
+                derivations: 0..0,
+            });
+        }
+        let mut extra = Vec::new();
+        for (first, parts, literal) in groups {
+            if let Some(literal) = literal
+                && first + parts <= count
+            {
+                extra.push((first, parts, literal));
+            }
+        }
+        for first in 0..count {
+            for length in 2..=3 {
+                if first + length <= count {
+                    extra.push((first, length, plan.words[first..first + length].concat()));
+                }
+            }
+        }
+        for (first, length, text) in extra {
+            let words = (((1u32 << length) - 1) << first) as u16;
+            if plan
+                .units
+                .iter()
+                .any(|u| u.words == words && u.text == text)
+            {
+                continue;
+            }
+            plan.units.push(Unit {
+                prefix: is_prefix(first + length, &text),
+                max_typos: 0,
+                text,
+                words,
+                first: first as u8,
+                derivations: 0..0,
+            });
+        }
+        plan
+    }
+
+    /// Finds every unit's derivations in `dictionary`.
+    pub fn resolve(&mut self, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata) {
+        let mut found = Found::default();
+        for index in 0..self.units.len() {
+            found.clear();
+            let unit = &self.units[index];
+            derive(unit, dictionary, typos, &mut found);
+            if found.matches.len() > MAX_DERIVATIONS {
+                found.matches.sort_unstable_by(|a, b| {
+                    a.distance
+                        .cmp(&b.distance)
+                        .then(a.key.len().cmp(&b.key.len()))
+                });
+                found.matches.truncate(MAX_DERIVATIONS);
+            }
+            let start = self.derivations.len();
+            for found_match in &found.matches {
+                let key = &found.keys[found_match.key.clone()];
+                let word_start = self.arena.len();
+                // Dictionary keys are the UTF-8 words the index inserted.
+                self.arena
+                    .push_str(std::str::from_utf8(key).unwrap_or_default());
+                self.derivations.push(Derivation {
+                    term: found_match.term as u32,
+                    typos: found_match.distance,
+                    exact: found_match.distance == 0 && key == unit.text.as_bytes(),
+                    word: word_start..self.arena.len(),
+                });
+            }
+            self.units[index].derivations = start..self.derivations.len();
+        }
+    }
+
+    /// The dictionary word of a derivation.
+    pub fn word(&self, derivation: &Derivation) -> &str {
+        &self.arena[derivation.word.clone()]
+    }
+}
+
+/// The Levenshtein automaton builders for one and two typos (transpositions cost
+/// one), built once per index because building them is not cheap.
+pub struct TypoAutomata {
+    one: LevenshteinAutomatonBuilder,
+    two: LevenshteinAutomatonBuilder,
+}
+
+impl TypoAutomata {
+    /// Builds both builders.
+    pub fn new() -> TypoAutomata {
+        TypoAutomata {
+            one: LevenshteinAutomatonBuilder::new(1, true),
+            two: LevenshteinAutomatonBuilder::new(2, true),
+        }
+    }
+
+    /// The DFA matching words within `typos` of `text` (or with a prefix within,
+    /// when `prefix`).
+    pub fn dfa(&self, text: &str, typos: u8, prefix: bool) -> levenshtein_automata::DFA {
+        let builder = if typos >= 2 { &self.two } else { &self.one };
+        if prefix {
+            builder.build_prefix_dfa(text)
+        } else {
+            builder.build_dfa(text)
+        }
+    }
+}
+
+impl TypoAutomata {
+    /// Calls `visit(key, value, typos)` for every key of `map` within `max_typos` of
+    /// `text` (or with a prefix within, when `prefix`), in key order, until `visit`
+    /// answers false.
+    ///
+    /// As in Meilisearch, a typo on the first letter counts as two: with one typo
+    /// allowed the first letter must be right, which also keeps the walk to one
+    /// branch of the FST instead of the whole dictionary.
+    pub fn matches(
+        &self,
+        map: &Map<Vec<u8>>,
+        text: &str,
+        max_typos: u8,
+        prefix: bool,
+        mut visit: impl FnMut(&[u8], u64, u8) -> bool,
+    ) {
+        if max_typos == 0 {
+            let mut stream = map.search(Str::new(text).starts_with()).into_stream();
+            while let Some((key, value)) = stream.next() {
+                if (!prefix && key != text.as_bytes()) || !visit(key, value, 0) {
+                    break;
+                }
+            }
+            return;
+        }
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let first = &text[..first];
+        let same_first = || Str::new(first).starts_with();
+        let one = self.dfa(text, 1, prefix);
+        if max_typos == 1 {
+            let mut stream = map.search(same_first().intersection(&one)).into_stream();
+            while let Some((key, value)) = stream.next() {
+                if !visit(key, value, one.eval(key).to_u8()) {
+                    break;
+                }
+            }
+            return;
+        }
+        let two = self.dfa(text, 2, prefix);
+        let automaton = same_first()
+            .intersection(&two)
+            .union(same_first().complement().intersection(&one));
+        let mut stream = map.search(automaton).into_stream();
+        while let Some((key, value)) = stream.next() {
+            let typos = if key.starts_with(first.as_bytes()) {
+                two.eval(key).to_u8()
+            } else {
+                one.eval(key).to_u8() + 1
+            };
+            if !visit(key, value, typos) {
+                break;
+            }
+        }
+    }
+}
+
+impl Default for TypoAutomata {
+    fn default() -> Self {
+        TypoAutomata::new()
+    }
+}
+
+/// Dictionary words found for one unit, their bytes back to back.
+#[derive(Default)]
+struct Found {
+    keys: Vec<u8>,
+    matches: Vec<FoundMatch>,
+}
+
+struct FoundMatch {
+    key: std::ops::Range<usize>,
+    term: u64,
+    distance: u8,
+}
+
+impl Found {
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.matches.clear();
+    }
+
+    /// Records a match; false once enough were scanned.
+    fn push(&mut self, key: &[u8], term: u64, distance: u8) -> bool {
+        let start = self.keys.len();
+        self.keys.extend_from_slice(key);
+        self.matches.push(FoundMatch {
+            key: start..self.keys.len(),
+            term,
+            distance,
+        });
+        self.matches.len() < DERIVATION_SCAN_LIMIT
+    }
+}
+
+fn derive(unit: &Unit, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata, found: &mut Found) {
+    if unit.max_typos == 0 && !unit.prefix {
+        if let Some(term) = dictionary.get(&unit.text) {
+            found.push(unit.text.as_bytes(), term, 0);
+        }
+        return;
+    }
+    typos.matches(
+        dictionary,
+        &unit.text,
+        unit.max_typos,
+        unit.prefix,
+        |key, term, distance| found.push(key, term, distance),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(query: &str) -> Vec<(String, u16, bool)> {
+        Plan::parse(query)
+            .units
+            .into_iter()
+            .map(|u| (u.text, u.words, u.prefix))
+            .collect()
+    }
+
+    #[test]
+    fn typo_budgets_follow_word_length() {
+        assert_eq!(typo_budget("rust"), 0);
+        assert_eq!(typo_budget("pyhton"), 1);
+        assert_eq!(typo_budget("postgresq"), 2);
+        assert_eq!(typo_budget("12345"), 0);
+    }
+
+    #[test]
+    fn words_written_together_are_units_too() {
+        assert_eq!(
+            units("node js"),
+            [
+                ("node".into(), 0b01, false),
+                ("js".into(), 0b10, true),
+                ("nodejs".into(), 0b11, true),
+            ]
+        );
+        assert_eq!(
+            units("node.js"),
+            [
+                ("node".into(), 0b01, false),
+                ("js".into(), 0b10, true),
+                ("node.js".into(), 0b11, true),
+                ("nodejs".into(), 0b11, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_last_word_completes_only_while_typed() {
+        assert!(units("postgre")[0].2);
+        assert!(!units("postgre ")[0].2);
+        assert!(!units("c")[0].2, "one character is too short to complete");
+    }
+
+    #[test]
+    fn symbol_words_stay_whole() {
+        let plan = Plan::parse("C#");
+        assert_eq!(plan.words, ["c#"]);
+        assert_eq!(plan.joined, "c#");
+        let plan = Plan::parse("Ruby on Rails");
+        assert_eq!(plan.spaced, "ruby on rails");
+        assert_eq!(plan.joined, "rubyonrails");
+    }
+
+    #[test]
+    fn long_queries_keep_their_first_words() {
+        let plan = Plan::parse(&"word ".repeat(30));
+        assert_eq!(plan.words.len(), MAX_QUERY_WORDS);
+    }
+}
