@@ -26,10 +26,27 @@ type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { quer
   : never;
 
 export type TechnologyDetail = JsonBody<"/v1/technologies/{id}", 200>;
+
+/** The fields every technology has when no `fields` parameter trims the answer
+ *  (the schema lists them all as optional, since `fields` may leave any out). */
+type CoreField = "id" | "name" | "kind" | "summary" | "description" | "tags";
+export type FullTechnology = TechnologyDetail & Required<Pick<TechnologyDetail, CoreField>>;
+
+/** Narrows an untrimmed answer to the fields it is sure to have. */
+export function isFull(t: TechnologyDetail): t is FullTechnology {
+  return (
+    t.id !== undefined &&
+    t.name !== undefined &&
+    t.kind !== undefined &&
+    t.summary !== undefined &&
+    t.description !== undefined &&
+    t.tags !== undefined
+  );
+}
 export type SearchPage = JsonBody<"/v1/search", 200>;
 export type SearchHit = SearchPage["items"][number];
 export type SearchQuery = Query<"/v1/search">;
-export type Kind = TechnologyDetail["kind"];
+export type Kind = NonNullable<TechnologyDetail["kind"]>;
 
 /** An RFC 9457 problem the API answered with (`application/problem+json`). */
 export class ApiProblem extends Error {
@@ -53,8 +70,10 @@ export class StackAtlas {
   }
 
   /** One technology by id or alias (an alias answers 308, which fetch follows). */
-  async technology(id: string): Promise<TechnologyDetail> {
-    return this.get<TechnologyDetail>(`/v1/technologies/${encodeURIComponent(id)}`);
+  async technology(id: string): Promise<FullTechnology> {
+    const t = await this.get<TechnologyDetail>(`/v1/technologies/${encodeURIComponent(id)}`);
+    if (!isFull(t)) throw new Error(`the answer for ${id} lacks core fields`);
+    return t;
   }
 
   /** A page of ranked hits for `q`, optionally filtered by kind or tag. */
@@ -87,7 +106,7 @@ export class StackAtlas {
 }
 
 /** One line about a technology, the way a UI might show it. */
-export function describe(t: TechnologyDetail): string {
+export function describe(t: FullTechnology): string {
   const summary: string = t.summary;
   const since = t.first_released !== undefined ? `, since ${t.first_released}` : "";
   const license = t.license !== undefined ? ` (${t.license})` : "";
