@@ -8,6 +8,7 @@ mod embedded;
 pub mod lifecycle;
 pub mod model;
 pub mod schema;
+pub mod synthetic;
 mod validate;
 
 use std::collections::HashMap;

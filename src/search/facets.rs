@@ -9,6 +9,10 @@ use super::hash::WordMap;
 /// Counts of one facet, largest first (ties by value).
 pub type FacetCounts<'i> = Vec<(&'i str, u32)>;
 
+/// Most values listed per facet (the largest counts), as Meilisearch's
+/// `maxValuesPerFacet`; the counts are always over the whole matching set.
+pub const MAX_FACET_VALUES: usize = 100;
+
 /// Counts per kind, tag and language over a matching set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets<'i> {
@@ -112,7 +116,12 @@ impl FacetTable {
                 .filter(|&value| counts.0[value] > 0)
                 .map(|value| (&*self.names[value], counts.0[value]))
                 .collect();
-            facet.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let order = |a: &(&str, u32), b: &(&str, u32)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
+            if facet.len() > MAX_FACET_VALUES {
+                facet.select_nth_unstable_by(MAX_FACET_VALUES - 1, order);
+                facet.truncate(MAX_FACET_VALUES);
+            }
+            facet.sort_unstable_by(order);
             facet
         };
         Facets {

@@ -26,7 +26,7 @@ use std::ops::Range;
 
 use crate::catalogue::Catalogue;
 use facets::FacetTable;
-pub use facets::Facets;
+pub use facets::{Facets, MAX_FACET_VALUES};
 use fields::WordScratch;
 pub use fields::{Source, VALUE_GAP};
 pub use highlight::{Highlight, Highlighter, Utf16Range, matched_fields};
@@ -215,13 +215,18 @@ impl Candidate {
 }
 
 /// Per-thread buffers reused by every search, so a search allocates little.
+/// Per-document state is dense (indexed by document) so that scanning postings,
+/// which are sorted by document, walks it in order.
 #[derive(Default)]
 struct Scratch {
-    /// Per document: the generation that last touched it, and its candidate.
-    slots: Vec<(u32, u32)>,
-    generation: u32,
+    /// Per document: the generation of the search that last touched it.
+    stamps: Vec<u32>,
+    /// Per document: what this search learnt about it (valid when stamped).
     candidates: Vec<Candidate>,
-    /// (rank key, document, candidate) of every admitted candidate.
+    generation: u32,
+    /// Documents stamped by this search, in the order first touched.
+    touched: Vec<u32>,
+    /// (rank key, document, document) of every admitted candidate.
     ranked: Vec<(u64, u32, u32)>,
     named: Vec<u32>,
     counts: facets::Counts,
@@ -230,15 +235,16 @@ struct Scratch {
 impl Scratch {
     /// Starts a new search over `documents` documents.
     fn start(&mut self, documents: usize) {
-        if self.slots.len() < documents {
-            self.slots.resize(documents, (0, 0));
+        if self.stamps.len() < documents {
+            self.stamps.resize(documents, 0);
+            self.candidates.resize(documents, Candidate::new(0));
         }
         if self.generation == u32::MAX {
-            self.slots.iter_mut().for_each(|s| s.0 = 0);
+            self.stamps.iter_mut().for_each(|s| *s = 0);
             self.generation = 0;
         }
         self.generation += 1;
-        self.candidates.clear();
+        self.touched.clear();
         self.ranked.clear();
         self.named.clear();
     }
@@ -312,21 +318,33 @@ impl Index {
             self.names.named(&plan.joined, &mut scratch.named);
             scratch.counts.reset(&self.facets);
             let Scratch {
+                stamps,
                 candidates,
+                generation,
+                touched,
                 ranked,
                 named,
                 counts,
-                ..
             } = scratch;
-            for (index, candidate) in candidates.iter().enumerate() {
-                let document = candidate.document;
+            let mut visit = |document: u32| {
                 if !admit(document as usize) {
-                    continue;
+                    return;
                 }
                 self.facets.count(document, counts);
-                let (words, typos, field_rank, _) = summary(candidate);
+                let (words, typos, field_rank, _) = summary(&candidates[document as usize]);
                 let key = rank_key(named.contains(&document), words, typos, field_rank);
-                ranked.push((key, document, index as u32));
+                ranked.push((key, document, document));
+            };
+            if touched.len() * 8 >= self.documents {
+                // Many matches: visit them in document order, which keeps the
+                // facet values and candidates streaming through the cache.
+                for (document, stamp) in stamps[..self.documents].iter().enumerate() {
+                    if *stamp == *generation {
+                        visit(document as u32);
+                    }
+                }
+            } else {
+                touched.iter().for_each(|&document| visit(document));
             }
             let total = ranked.len();
             let end = window.end.min(total);
@@ -356,9 +374,10 @@ impl Index {
     /// word's best match.
     fn collect(&self, plan: &Plan, scratch: &mut Scratch) {
         let Scratch {
-            slots,
-            generation,
+            stamps,
             candidates,
+            generation,
+            touched,
             ..
         } = scratch;
         let generation = *generation;
@@ -375,12 +394,12 @@ impl Index {
                 for &packed in self.postings.entries(range) {
                     let document = (packed >> 3) as usize;
                     let field = (packed & 7) as u8;
-                    let slot = &mut slots[document];
-                    if slot.0 != generation {
-                        *slot = (generation, candidates.len() as u32);
-                        candidates.push(Candidate::new(document as u32));
+                    if stamps[document] != generation {
+                        stamps[document] = generation;
+                        candidates[document] = Candidate::new(document as u32);
+                        touched.push(document as u32);
                     }
-                    let candidate = &mut candidates[slot.1 as usize];
+                    let candidate = &mut candidates[document];
                     let code = typo_code | field;
                     if code < candidate.codes[first] {
                         candidate.codes[first] = code;
@@ -440,7 +459,11 @@ impl Index {
                 self.importance[item.1 as usize],
             );
         }
-        contenders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let order = |a: &(u64, u32, u32), b: &(u64, u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if end < contenders.len() {
+            contenders.select_nth_unstable_by(end - 1, order);
+        }
+        contenders[..end].sort_unstable_by(order);
     }
 
     fn ranking(&self, plan: &Plan, candidate: &Candidate, exact_name: bool) -> Ranking {
