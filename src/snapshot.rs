@@ -37,7 +37,7 @@ impl Source {
 }
 
 /// Most bytes of answers a snapshot keeps memoized.
-const MEMO_BYTES: usize = 16 * 1024 * 1024;
+const MEMO_BYTES: usize = 8 * 1024 * 1024;
 /// Largest single answer worth memoizing.
 const MEMO_MAX_ANSWER: usize = 1024 * 1024;
 /// Number of independently locked memo shards.
@@ -52,7 +52,7 @@ pub struct Memo {
     pub content_type: &'static str,
     /// Extra headers that belong to the answer (`Link`, `X-Total-Count`), with
     /// lowercase names.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Arc<[(&'static str, String)]>,
 }
 
 /// A catalogue ready to serve.
@@ -69,6 +69,8 @@ pub struct Snapshot {
     pub generation: u64,
     memo: [Mutex<HashMap<u64, Memo>>; MEMO_SHARDS],
     memo_bytes: AtomicUsize,
+    /// The day the memoized answers were made for (days since the epoch).
+    memo_day: std::sync::atomic::AtomicI64,
 }
 
 impl Snapshot {
@@ -88,6 +90,7 @@ impl Snapshot {
             generation,
             memo: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             memo_bytes: AtomicUsize::new(0),
+            memo_day: std::sync::atomic::AtomicI64::new(Date::today().days_since_epoch()),
         }
     }
 
@@ -109,8 +112,19 @@ impl Snapshot {
         shard.lock().ok().and_then(|map| map.get(&key).cloned())
     }
 
-    /// Memoizes an answer while the memo has room; a full memo keeps what it has.
-    pub fn remember(&self, key: u64, memo: Memo) {
+    /// Memoizes an answer made on `today` while the memo has room; a full memo
+    /// keeps what it has. The first answer of a new day empties the memo: every key
+    /// of the day before is dead (keys include the day).
+    pub fn remember(&self, key: u64, memo: Memo, today: Date) {
+        let day = today.days_since_epoch();
+        if self.memo_day.swap(day, Ordering::Relaxed) != day {
+            for shard in &self.memo {
+                if let Ok(mut map) = shard.lock() {
+                    map.clear();
+                }
+            }
+            self.memo_bytes.store(0, Ordering::Relaxed);
+        }
         let size = memo.body.len();
         if size > MEMO_MAX_ANSWER || self.memo_bytes.load(Ordering::Relaxed) + size > MEMO_BYTES {
             return;

@@ -81,6 +81,7 @@ pub struct Cacheable<'a> {
     policy: &'a CachePolicy,
     vary: &'static str,
     key: u64,
+    today: Date,
 }
 
 impl<'a> Cacheable<'a> {
@@ -97,10 +98,11 @@ impl<'a> Cacheable<'a> {
             .path_and_query()
             .map(|pq| pq.as_str())
             .unwrap_or("/");
+        let today = Date::today();
         let key = if variant.is_empty() {
-            snapshot.answer_key(target, Date::today())
+            snapshot.answer_key(target, today)
         } else {
-            snapshot.answer_key(&format!("{target}\u{0}{variant}"), Date::today())
+            snapshot.answer_key(&format!("{target}\u{0}{variant}"), today)
         };
         Cacheable {
             req,
@@ -108,6 +110,7 @@ impl<'a> Cacheable<'a> {
             policy,
             vary: "Accept-Encoding",
             key,
+            today,
         }
     }
 
@@ -175,9 +178,9 @@ impl<'a> Cacheable<'a> {
                 let memo = Memo {
                     body: Bytes::from(built.body),
                     content_type: built.content_type,
-                    headers: built.headers,
+                    headers: built.headers.into(),
                 };
-                self.snapshot.remember(self.key, memo.clone());
+                self.snapshot.remember(self.key, memo.clone(), self.today);
                 memo
             }
         };
@@ -187,7 +190,7 @@ impl<'a> Cacheable<'a> {
             header::CONTENT_TYPE,
             HeaderValue::from_static(memo.content_type),
         ));
-        for (name, value) in &memo.headers {
+        for (name, value) in memo.headers.iter() {
             if let Ok(value) = HeaderValue::from_str(value) {
                 builder.insert_header((HeaderName::from_static(name), value));
             }
