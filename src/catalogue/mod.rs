@@ -30,7 +30,8 @@ pub struct SourceFile {
 /// Why a catalogue could not be loaded: the file, the field and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
-    /// The data file at fault.
+    /// The data file at fault, with the line and column of the field when they can
+    /// be told (`data/technologies/nodejs.json:12:3`).
     pub file: String,
     /// The field at fault, as a path (`relations.runs_on[0]`), or empty when the
     /// whole file is at fault.
@@ -212,8 +213,19 @@ impl Catalogue {
                 Err(error) => errors.push(error),
             }
         }
-        errors.extend(validate::catalogue(&parsed));
-        errors.extend(validate::lifecycles(&parsed, &stored_lifecycles));
+        let mut found = validate::catalogue(&parsed);
+        found.extend(validate::lifecycles(&parsed, &stored_lifecycles));
+        for error in &mut found {
+            let text = files
+                .iter()
+                .chain(lifecycle_files)
+                .find(|f| f.path == error.file)
+                .map(|f| f.text.as_str());
+            if let Some((line, column)) = text.and_then(|text| locate(text, &error.field)) {
+                error.file = format!("{}:{line}:{column}", error.file);
+            }
+        }
+        errors.extend(found);
         if !errors.is_empty() {
             return Err(LoadErrors(errors));
         }
@@ -362,6 +374,24 @@ impl Catalogue {
     }
 }
 
+/// Where a field (`relations.runs_on[0]`) is written in a JSON text, as a 1-based
+/// line and column: the position of its innermost key, found by following the
+/// path's keys in order.
+fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
+    if field.is_empty() {
+        return None;
+    }
+    let mut position = 0;
+    for key in field.split('.') {
+        let key = key.split('[').next().unwrap_or(key);
+        position += text[position..].find(&format!("\"{key}\""))?;
+    }
+    let before = &text[..position];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    Some((line, column))
+}
+
 /// A package URL without version and subpath, lowercased; with its qualifiers
 /// when `keep_qualifiers`.
 fn normalise_purl(purl: &str, keep_qualifiers: bool) -> String {
@@ -424,7 +454,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(file: &SourceFile) -> Result<T, Lo
         let field = error.path().to_string();
         let inner = error.into_inner();
         LoadError {
-            file: file.path.clone(),
+            file: format!("{}:{}:{}", file.path, inner.line(), inner.column()),
             field: if field == "." { String::new() } else { field },
             message: format!("invalid JSON: {inner}"),
         }

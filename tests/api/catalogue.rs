@@ -112,7 +112,8 @@ fn an_alias_shared_by_two_entries_is_rejected_case_insensitively() {
     b["aliases"] = serde_json::json!(["shared"]);
     let message = single_error(&[a, b]);
     assert!(
-        message.starts_with("data/technologies/beta.json: field `aliases[0]`"),
+        message.starts_with("data/technologies/beta.json:1:")
+            && message.contains(": field `aliases[0]`"),
         "{message}"
     );
 }
@@ -245,7 +246,8 @@ fn lifecycle_rules_name_file_and_field() {
     let errors = Catalogue::from_sources(&technologies, &files).expect_err("rejected");
     let message = errors.to_string();
     assert!(
-        message.contains("data/lifecycle/alpha.json: field `releases[0].end_of_life`"),
+        message.contains("data/lifecycle/alpha.json:1:")
+            && message.contains(": field `releases[0].end_of_life`"),
         "{message}"
     );
     let missing = Catalogue::from_sources(&technologies, &[])

@@ -84,6 +84,16 @@ fn a_broken_data_file_stops_the_binary_naming_file_and_field() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("nodejs.json"), "{stderr}");
     assert!(stderr.contains("field `website`"), "{stderr}");
+    let location = stderr
+        .split("nodejs.json:")
+        .nth(1)
+        .and_then(|rest| rest.split(": field").next())
+        .unwrap_or_default();
+    let numbers: Vec<&str> = location.split(':').collect();
+    assert!(
+        numbers.len() == 2 && numbers.iter().all(|n| n.parse::<usize>().is_ok()),
+        "the message names line and column: {stderr}"
+    );
 }
 
 /// The binary serving a temporary `--data-dir`, with its stderr lines.
@@ -237,30 +247,38 @@ fn sighup_reloads_the_data_dir_and_a_broken_catalogue_keeps_the_old_one() {
 #[test]
 fn sigterm_finishes_in_flight_requests_and_exits_0() {
     let mut served = Served::start("shutdown", &standalone_nodejs());
-    // A connection the server has accepted (one answer read back), with a second
-    // request written as the signal arrives.
+    // A request in flight: its answer has begun (the status line is read) but not
+    // ended (the rest waits in the socket) when the signal arrives.
     let mut stream = TcpStream::connect(served.address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .expect("write");
-    let mut first = [0u8; 1024];
-    let read = stream.read(&mut first).expect("first answer");
-    assert!(String::from_utf8_lossy(&first[..read]).starts_with("HTTP/1.1 200"));
-    stream
         .write_all(b"GET /v1/catalogue HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .expect("write");
-    served.signal("TERM");
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("read");
-    let answer = String::from_utf8_lossy(&answer);
+    let mut head = [0u8; 16];
+    stream.read_exact(&mut head).expect("the answer begins");
     assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "the accepted request completes: {answer}"
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
     );
-    assert!(answer.contains("\"schema_version\""), "with its whole body");
+    served.signal("TERM");
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("read");
+    let answer = [head.as_slice(), &rest].concat();
+    let answer = String::from_utf8_lossy(&answer);
+    let (headers, body) = answer.split_once("\r\n\r\n").expect("a header block");
+    let length: usize = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a content-length");
+    assert_eq!(
+        body.len(),
+        length,
+        "the accepted request completes with its whole body"
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = served.child.try_wait().expect("wait") {
