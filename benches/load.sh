@@ -302,16 +302,21 @@ measure_set() {
     done
 }
 
-# summarise TAG KEY -> "rps p50 p99 errors" medians over the repeats (errors summed)
+# summarise TAG KEY -> "rps p50 p99 errors min_rps max_rps": medians over the repeats,
+# errors summed, and the spread of req/s
 summarise() {
     local tag=$1 key=$2 f rows
     rows=$(for f in "$RESULTS_DIR/$tag-$key-"*.txt; do [ -f "$f" ] && parse_wrk "$f"; done)
-    [ -n "$rows" ] || { echo "- - - -"; return; }
-    printf '%s %s %s %s\n' \
+    [ -n "$rows" ] || { echo "- - - - - -"; return; }
+    printf '%s %s %s %s %s\n' \
         "$(awk '{print $1}' <<<"$rows" | median)" \
         "$(awk '{print $2}' <<<"$rows" | median)" \
         "$(awk '{print $3}' <<<"$rows" | median)" \
-        "$(awk '{s += $4} END {print s + 0}' <<<"$rows")"
+        "$(awk '{s += $4} END {print s + 0}' <<<"$rows")" \
+        "$(awk 'NR == 1 || $1 < m {m = $1} END {print m}' <<<"$rows") $(awk 'NR == 1 || $1 > m {m = $1} END {print m}' <<<"$rows")"
+}
+spread() { # MIN MAX -> "min–max" (req/s)
+    if [ "$1" = "$2" ]; then echo "–"; else echo "$(fmt_num "$1")–$(fmt_num "$2")"; fi
 }
 
 # startup_times NAME ARGS... -> sets STARTUP_MEDIAN_MS, SELF_REPORTED_MS (median of the
@@ -367,21 +372,21 @@ MEMORY_ROWS+=("| embedded | $(curl -s "http://127.0.0.1:$SA_PORT/readyz" | grep 
 kill_started "$SA_PID"
 kill_started "$BASE_PID"
 
-read -r B_RPS B_P50 B_P99 B_ERR < <(summarise embedded baseline)
+read -r B_RPS B_P50 B_P99 B_ERR B_MIN B_MAX < <(summarise embedded baseline)
 TABLE=$WORK/table.md
 {
-    echo "| endpoint | req/s (median) | p50 ms | p99 ms | × baseline req/s | errors |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    echo "| baseline (constant $BASE_BYTES-byte JSON) | $(fmt_num "$B_RPS") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.00 | $B_ERR |"
+    echo "| endpoint | req/s (median) | req/s min–max | p50 ms | p99 ms | × baseline req/s | errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| baseline (constant $BASE_BYTES-byte JSON) | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.00 | $B_ERR |"
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key label _ <<<"$entry"
         skip="SKIP_$key"
         if [ -n "${!skip:-}" ]; then
-            echo "| $label | ${!skip} | – | – | – | – |"
+            echo "| $label | ${!skip} | – | – | – | – | – |"
             continue
         fi
-        read -r rps p50 p99 err < <(summarise embedded "$key")
-        echo "| $label | $(fmt_num "$rps") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(ratio "$rps" "$B_RPS") | $err |"
+        read -r rps p50 p99 err min max < <(summarise embedded "$key")
+        echo "| $label | $(fmt_num "$rps") | $(spread "$min" "$max") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(ratio "$rps" "$B_RPS") | $err |"
     done
 } >"$TABLE"
 
@@ -424,7 +429,7 @@ else
             for key in detail list list2 search1 search3 searchtypo suggest export revalidate; do
                 skip="SKIP_$key"
                 if [ -n "${!skip:-}" ]; then printf ' | –'; continue; fi
-                read -r rps _ _ _ < <(summarise "synthetic-$count" "$key")
+                read -r rps _ _ _ _ _ < <(summarise "synthetic-$count" "$key")
                 printf ' | %s' "$(fmt_num "$rps")"
             done
             echo ' |'
