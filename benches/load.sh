@@ -244,13 +244,14 @@ ENDPOINTS=(
 # prepare_endpoints PORT ID: checks each endpoint once and writes the Lua script;
 # sets SKIP_<key>=reason for endpoints that are not available.
 prepare_endpoints() {
-    local port=$1 id=$2 entry key path code etag
+    local port=$1 id=$2 entry key path code bytes etag
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key _ path <<<"$entry"
         path=${path//@ID@/$id}
         unset "SKIP_$key"
         [ "$key" = revalidate ] && continue
-        code=$(status "$port" "$path")
+        read -r code bytes < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "http://127.0.0.1:$port$path")
+        printf -v "BYTES_$key" '%s' "$bytes"
         if [ "$code" != 200 ]; then
             if [ "$key" = suggest ] && [ "$code" = 404 ]; then
                 printf -v "SKIP_$key" 'not available yet (404)'
@@ -268,6 +269,7 @@ prepare_endpoints() {
         printf 'wrk.headers["If-None-Match"] = [==[%s]==]\n' "$etag" >"$ETAG_LUA"
         code=$(status "$port" "/v1/technologies/$id" "If-None-Match: $etag")
         [ "$code" = 304 ] || printf -v SKIP_revalidate 'answered %s to If-None-Match, not 304' "$code"
+        BYTES_revalidate=0
     fi
 }
 
@@ -375,18 +377,19 @@ kill_started "$BASE_PID"
 read -r B_RPS B_P50 B_P99 B_ERR B_MIN B_MAX < <(summarise embedded baseline)
 TABLE=$WORK/table.md
 {
-    echo "| endpoint | req/s (median) | req/s min–max | p50 ms | p99 ms | × baseline req/s | errors |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
-    echo "| baseline (constant $BASE_BYTES-byte JSON) | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.00 | $B_ERR |"
+    echo "| endpoint | body bytes | req/s (median) | req/s min–max | p50 ms | p99 ms | × baseline req/s | errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| baseline (constant JSON) | $BASE_BYTES | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.00 | $B_ERR |"
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key label _ <<<"$entry"
         skip="SKIP_$key"
         if [ -n "${!skip:-}" ]; then
-            echo "| $label | ${!skip} | – | – | – | – | – |"
+            echo "| $label | – | ${!skip} | – | – | – | – | – |"
             continue
         fi
         read -r rps p50 p99 err min max < <(summarise embedded "$key")
-        echo "| $label | $(fmt_num "$rps") | $(spread "$min" "$max") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(ratio "$rps" "$B_RPS") | $err |"
+        bytes="BYTES_$key"
+        echo "| $label | ${!bytes:-–} | $(fmt_num "$rps") | $(spread "$min" "$max") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(ratio "$rps" "$B_RPS") | $err |"
     done
 } >"$TABLE"
 
