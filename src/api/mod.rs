@@ -25,7 +25,7 @@ use actix_extensible_rate_limit::backend::memory::InMemoryBackend;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
-use actix_web::middleware::{Compress, Condition, Logger, NormalizePath, TrailingSlash, from_fn};
+use actix_web::middleware::{Compress, Condition, Logger, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -399,7 +399,6 @@ pub fn app(
         .wrap(Compress::default())
         .wrap(cors)
         .wrap(from_fn(middleware::edge))
-        .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
         .wrap(Condition::new(
             access_log,
             Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o "%{User-Agent}i""#),
