@@ -10,4 +10,5 @@ mod openapi;
 mod relevance;
 mod search;
 mod server;
+mod suggest;
 mod technologies;
