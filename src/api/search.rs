@@ -138,7 +138,8 @@ pub struct SearchHit<'a> {
     pub highlights: Vec<HitHighlight<'a>>,
 }
 
-/// Counts of one facet's values, largest first.
+/// Counts of one facet's values: the 100 largest (ties by value), each over the
+/// whole matching set.
 #[derive(Debug, ToSchema)]
 #[schema(value_type = std::collections::BTreeMap<String, u32>, example = json!({"web_framework": 12, "library": 3}))]
 pub struct FacetCounts<'a>(Vec<(&'a str, u32)>);
@@ -153,7 +154,8 @@ impl Serialize for FacetCounts<'_> {
     }
 }
 
-/// Counts over every hit matching the query and the filters (not just this page).
+/// Counts over every hit matching the query and the filters (not just this page);
+/// each facet lists its 100 most frequent values.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchFacets<'a> {
     /// Hits per kind.
@@ -181,7 +183,8 @@ pub struct SearchResponse<'a> {
     pub per_page: u32,
     /// Links to this, the first, previous, next and last pages.
     pub links: PageLinks,
-    /// Counts per kind, tag and language over every hit.
+    /// Counts per kind, tag and language over every hit (100 values per facet at
+    /// most).
     pub facets: SearchFacets<'a>,
     /// Time the server spent searching, ranking, counting facets and
     /// highlighting, in microseconds.

@@ -255,20 +255,29 @@ thread_local! {
 }
 
 impl Index {
-    /// Builds the index for a catalogue.
+    /// Builds the index for a catalogue. The documents are tokenized in two
+    /// shards on two threads, and the name keys are built while the postings are
+    /// laid out.
     pub fn build(catalogue: &Catalogue) -> Index {
         let technologies = catalogue.technologies();
-        let mut builder = PostingsBuilder::default();
-        let mut scratch = WordScratch::default();
-        for technology in technologies {
-            fields::technology_words(technology, &mut scratch, |source, word, position, _| {
-                builder.add(word, source.field(), position)
-            });
-            builder.finish_document();
-        }
-        let postings = builder.build();
         let importance = importance(catalogue);
-        let names = Names::build(technologies, &importance);
+        let middle = technologies.len() / 2;
+        let (postings, names) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| tokenize(&technologies[middle..]));
+            let mut builder = tokenize(&technologies[..middle]);
+            match second.join() {
+                Ok(second) => builder.absorb(second),
+                // A shard that panicked is tokenized again here, to fail loudly
+                // in the same place if it panics again.
+                Err(_) => builder.absorb(tokenize(&technologies[middle..])),
+            }
+            let names = scope.spawn(|| Names::build(technologies, &importance));
+            let postings = builder.build();
+            let names = names
+                .join()
+                .unwrap_or_else(|_| Names::build(technologies, &importance));
+            (postings, names)
+        });
         Index {
             postings,
             names,
@@ -556,6 +565,19 @@ impl Index {
     pub fn highlighter<'p>(&self, plan: &'p Plan) -> Highlighter<'p> {
         Highlighter::new(plan)
     }
+}
+
+/// Collects the words of `technologies`, in order.
+fn tokenize(technologies: &[crate::catalogue::Technology]) -> PostingsBuilder {
+    let mut builder = PostingsBuilder::default();
+    let mut scratch = WordScratch::default();
+    for technology in technologies {
+        fields::technology_words(technology, &mut scratch, |source, word, position, _| {
+            builder.add(word, source.field(), position)
+        });
+        builder.finish_document();
+    }
+    builder
 }
 
 /// (words matched, typos, field rank, exact words) of a candidate.

@@ -121,6 +121,34 @@ impl PostingsBuilder {
         self.current.clear();
     }
 
+    /// Appends the documents `other` collected after this builder's own, so the
+    /// documents of a catalogue can be tokenized in shards on several threads.
+    pub fn absorb(&mut self, other: PostingsBuilder) {
+        let remap: Vec<u32> = (0..other.words.count() as u32)
+            .map(|term| {
+                let global = self.words.intern(other.words.word(term));
+                if global as usize == self.term_documents.len() {
+                    self.term_documents.push(0);
+                    self.term_occurrences.push(0);
+                }
+                global
+            })
+            .collect();
+        for (term, &global) in remap.iter().enumerate() {
+            self.term_documents[global as usize] += other.term_documents[term];
+            self.term_occurrences[global as usize] += other.term_occurrences[term];
+        }
+        let base = self.pair_terms.len() as u32;
+        self.document_starts
+            .extend(other.document_starts.iter().map(|start| start + base));
+        // Within a document a term's pairs stay together and in order, which is
+        // all the layout needs; their order between terms does not matter.
+        self.pair_terms
+            .extend(other.pair_terms.iter().map(|&term| remap[term as usize]));
+        self.pair_occurrences
+            .extend_from_slice(&other.pair_occurrences);
+    }
+
     /// Lays the postings out in dictionary order and builds the FST.
     pub fn build(self) -> Postings {
         let PostingsBuilder {

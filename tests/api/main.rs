@@ -13,4 +13,5 @@ mod properties;
 mod relevance;
 mod search;
 mod server;
+mod suggest;
 mod technologies;

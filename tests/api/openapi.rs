@@ -37,6 +37,7 @@ async fn every_operation_is_documented() {
         "/v1/technologies",
         "/v1/technologies/{id}",
         "/v1/search",
+        "/v1/suggest",
         "/healthz",
         "/",
     ] {
@@ -87,6 +88,7 @@ async fn the_index_links_every_endpoint() {
     for href in [
         "/v1/technologies",
         "/v1/search?q={query}",
+        "/v1/suggest?q={prefix}",
         "/api-docs/openapi.json",
         "/swagger-ui/",
         "/healthz",

@@ -84,3 +84,241 @@ async fn search_filters_by_kind() {
             .contains("kind=language")
     );
 }
+
+fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Every hit of a query, page by page.
+async fn all_hits(query: &str) -> Vec<serde_json::Value> {
+    let mut hits = Vec::new();
+    for page in 1.. {
+        let body = get(&format!("/v1/search?{query}&per_page=100&page={page}"))
+            .await
+            .json();
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        hits.extend(items);
+    }
+    hits
+}
+
+/// Facet counts computed by hand over the entries `ids`, in answer order.
+fn brute_force_facets(ids: &[String]) -> serde_json::Value {
+    let state = crate::helpers::state();
+    let mut facets: std::collections::BTreeMap<&str, std::collections::HashMap<String, u64>> =
+        Default::default();
+    for id in ids {
+        let t = state.catalogue.get(id).expect("a hit is an entry");
+        let mut add = |facet: &'static str, value: &str| {
+            *facets
+                .entry(facet)
+                .or_default()
+                .entry(value.to_owned())
+                .or_default() += 1;
+        };
+        add("kind", t.kind.as_str());
+        t.tags.iter().for_each(|tag| add("tag", tag));
+        t.relations
+            .for_language
+            .iter()
+            .for_each(|language| add("language", language));
+    }
+    let mut out = serde_json::Map::new();
+    for facet in ["kind", "tag", "language"] {
+        let mut counts: Vec<(String, u64)> = facets
+            .remove(facet)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        counts.truncate(stackatlas::search::MAX_FACET_VALUES);
+        out.insert(
+            facet.to_owned(),
+            counts
+                .into_iter()
+                .map(|(value, count)| (value, serde_json::json!(count)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+        );
+    }
+    out.into()
+}
+
+#[actix_web::test]
+async fn facets_count_the_whole_matching_set_after_filters() {
+    for query in [
+        "q=python",
+        "q=database",
+        "q=framework&kind=web_framework",
+        "q=event%20loop&tag=javascript,rust",
+        "q=a",
+    ] {
+        let body = get(&format!("/v1/search?{query}&per_page=5")).await.json();
+        let ids: Vec<String> = all_hits(query)
+            .await
+            .iter()
+            .filter_map(|hit| hit["id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(body["total"], ids.len(), "{query}");
+        assert!(ids.len() > 5, "{query} should match more than a page");
+        assert_eq!(body["facets"], brute_force_facets(&ids), "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn a_query_matching_nothing_has_empty_facets_and_a_processing_time() {
+    let body = get("/v1/search?q=zzzzqqqq").await.json();
+    assert_eq!(
+        body["facets"],
+        serde_json::json!({"kind": {}, "tag": {}, "language": {}})
+    );
+    assert!(body["processing_time_us"].is_u64(), "{body}");
+    assert_eq!(body["query"], "zzzzqqqq");
+}
+
+#[actix_web::test]
+async fn hits_carry_their_rule_values_and_come_in_score_order() {
+    let body = get("/v1/search?q=python%20web%20framework&per_page=50")
+        .await
+        .json();
+    let items = body["items"].as_array().expect("items");
+    assert!(items.len() > 5);
+    for hit in items {
+        let ranking = &hit["ranking"];
+        for rule in [
+            "words_matched",
+            "typos",
+            "field_rank",
+            "proximity",
+            "exact",
+            "importance",
+        ] {
+            assert!(ranking[rule].is_u64(), "{rule} in {hit}");
+        }
+        assert!(ranking["exact_name"].is_boolean());
+        assert!(ranking["field"].is_string());
+    }
+    let scores: Vec<u64> = items.iter().filter_map(|h| h["score"].as_u64()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert_eq!(items[0]["ranking"]["words_matched"], 3);
+}
+
+/// The UTF-16 code units of `text` in `range`, as JavaScript's slice cuts them.
+fn slice_utf16(text: &str, start: u64, length: u64) -> String {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let (start, end) = (start as usize, (start + length) as usize);
+    assert!(end <= units.len(), "range {start}..{end} past {text:?}");
+    String::from_utf16(&units[start..end]).expect("ranges cut at character boundaries")
+}
+
+/// Every highlighted piece of `hit`, as (field, text cut by the range).
+fn highlighted(hit: &serde_json::Value) -> Vec<(String, String)> {
+    let mut pieces = Vec::new();
+    for highlight in hit["highlights"].as_array().expect("highlights") {
+        let field = highlight["field"].as_str().expect("field").to_owned();
+        let text = match field.as_str() {
+            "name" | "summary" => hit[field.as_str()].as_str(),
+            _ => highlight["text"].as_str(),
+        }
+        .unwrap_or_else(|| panic!("no text for {highlight}"));
+        let mut previous_end = 0;
+        for range in highlight["ranges"].as_array().expect("ranges") {
+            let (start, length) = (
+                range["start"].as_u64().expect("start"),
+                range["length"].as_u64().expect("length"),
+            );
+            assert!(length > 0 && start >= previous_end, "{highlight}");
+            previous_end = start + length;
+            pieces.push((field.clone(), slice_utf16(text, start, length)));
+        }
+    }
+    pieces
+}
+
+async fn hit(query: &str, id: &str) -> serde_json::Value {
+    let body = get(&format!("/v1/search?q={}&per_page=100", encode(query)))
+        .await
+        .json();
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|hit| hit["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{query} finds {id}: {body}"))
+}
+
+#[actix_web::test]
+async fn highlight_ranges_cut_the_matched_words_out_of_their_texts() {
+    let python = highlighted(&hit("pyhton", "python").await);
+    assert!(
+        python.contains(&("name".into(), "Python".into())),
+        "{python:?}"
+    );
+    let node = highlighted(&hit("node.js", "nodejs").await);
+    assert!(
+        node.contains(&("name".into(), "Node.js".into())),
+        "{node:?}"
+    );
+    assert!(
+        node.contains(&("aliases".into(), "node.js".into())),
+        "{node:?}"
+    );
+    let rails = highlighted(&hit("rails", "ruby-on-rails").await);
+    assert!(
+        rails.contains(&("name".into(), "Rails".into())),
+        "{rails:?}"
+    );
+    assert!(rails.contains(&("id".into(), "rails".into())), "{rails:?}");
+}
+
+#[actix_web::test]
+async fn highlight_ranges_count_utf16_code_units() {
+    // "Sebastián Ramírez" sits after ASCII text; "ØMQ" starts with a two-byte
+    // character that is one UTF-16 code unit.
+    let fastapi = highlighted(&hit("sebastian ramirez", "fastapi").await);
+    assert!(
+        fastapi.contains(&("description".into(), "Sebastián".into())),
+        "{fastapi:?}"
+    );
+    assert!(
+        fastapi.contains(&("description".into(), "Ramírez".into())),
+        "{fastapi:?}"
+    );
+    let zeromq = highlighted(&hit("ømq", "zeromq").await);
+    assert!(
+        zeromq.contains(&("aliases".into(), "ØMQ".into())),
+        "{zeromq:?}"
+    );
+}
+
+#[actix_web::test]
+async fn every_highlight_cuts_a_word_the_query_matched() {
+    for query in [
+        "python web framework",
+        "postgre",
+        "kuberntes",
+        "c#",
+        "event-loop",
+    ] {
+        let body = get(&format!("/v1/search?q={}&per_page=20", encode(query)))
+            .await
+            .json();
+        for hit in body["items"].as_array().expect("items") {
+            let pieces = highlighted(hit);
+            assert!(!pieces.is_empty(), "{query}: {hit}");
+            for (field, piece) in pieces {
+                assert_eq!(piece.trim(), piece, "{query} {field}: {piece:?}");
+                assert!(
+                    hit["matched_fields"].as_array().is_some_and(|f| f
+                        .iter()
+                        .any(|m| m == field.as_str() || (field == "id" && m == "name"))),
+                    "{query}: {field} is a matched field of {hit}"
+                );
+            }
+        }
+    }
+}
