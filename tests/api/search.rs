@@ -107,11 +107,11 @@ async fn all_hits(query: &str) -> Vec<serde_json::Value> {
 
 /// Facet counts computed by hand over the entries `ids`, in answer order.
 fn brute_force_facets(ids: &[String]) -> serde_json::Value {
-    let state = crate::helpers::state();
+    let snapshot = crate::helpers::catalogue();
     let mut facets: std::collections::BTreeMap<&str, std::collections::HashMap<String, u64>> =
         Default::default();
     for id in ids {
-        let t = state.catalogue.get(id).expect("a hit is an entry");
+        let t = snapshot.catalogue.get(id).expect("a hit is an entry");
         let mut add = |facet: &'static str, value: &str| {
             *facets
                 .entry(facet)
