@@ -398,12 +398,12 @@ pub fn with_typo(word: &str, rng: &mut Rng) -> String {
 
 /// English function words, which people leave out of searches.
 const FUNCTION_WORDS: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
-    "been", "but", "by", "can", "each", "for", "from", "has", "have", "in", "into",
-    "is", "it", "its", "more", "most", "no", "not", "of", "on", "one", "only", "or",
-    "other", "so", "such", "than", "that", "the", "their", "them", "then", "there",
-    "these", "they", "this", "through", "to", "up", "use", "used", "was", "were",
-    "what", "when", "where", "which", "while", "who", "will", "with", "without",
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+    "but", "by", "can", "each", "for", "from", "has", "have", "in", "into", "is", "it", "its",
+    "more", "most", "no", "not", "of", "on", "one", "only", "or", "other", "so", "such", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "through", "to",
+    "up", "use", "used", "was", "were", "what", "when", "where", "which", "while", "who", "will",
+    "with", "without",
 ];
 
 /// The words of `text` people might search for: lowercase, two characters or
