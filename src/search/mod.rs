@@ -193,9 +193,9 @@ struct Candidate {
     exact: u16,
     /// Per word, its best match: `typos << 3 | field` (lower is better).
     codes: [u8; MAX_QUERY_WORDS],
-    /// Per word, the derivation (index in [`Plan::derivations`]) of its best
-    /// match, to find its positions again when proximity is needed.
-    derivations: [u16; MAX_QUERY_WORDS],
+    /// Per word, the posting entry of its best match, whose positions proximity
+    /// reads (two words matched together share one).
+    entries: [u32; MAX_QUERY_WORDS],
 }
 
 impl Candidate {
@@ -205,7 +205,7 @@ impl Candidate {
             words: 0,
             exact: 0,
             codes: [NONE; MAX_QUERY_WORDS],
-            derivations: [0; MAX_QUERY_WORDS],
+            entries: [0; MAX_QUERY_WORDS],
         }
     }
 
@@ -360,13 +360,13 @@ impl Index {
             let start = window.start.min(end);
             let mut hits = Vec::with_capacity(end - start);
             if start < end {
-                self.order_top(&plan, candidates, ranked, end);
+                self.order_top(candidates, ranked, end);
                 for &(score, document, index) in &ranked[start..end] {
                     let candidate = &candidates[index as usize];
                     hits.push(Hit {
                         position: document as usize,
                         score,
-                        ranking: self.ranking(&plan, candidate, named.contains(&document)),
+                        ranking: self.ranking(candidate, named.contains(&document)),
                     });
                 }
             }
@@ -393,14 +393,11 @@ impl Index {
         for unit in &plan.units {
             let first = usize::from(unit.first);
             let rest = unit.words & !(1 << first);
-            for (index, derivation) in plan.derivations[unit.derivations.clone()]
-                .iter()
-                .enumerate()
-            {
-                let derivation_index = (unit.derivations.start + index) as u16;
+            for derivation in &plan.derivations[unit.derivations.clone()] {
                 let typo_code = derivation.typos << 3;
                 let range = self.postings.entry_range(derivation.term);
-                for &packed in self.postings.entries(range) {
+                let base = range.start as u32;
+                for (offset, &packed) in self.postings.entries(range).iter().enumerate() {
                     let document = (packed >> 3) as usize;
                     let field = (packed & 7) as u8;
                     if stamps[document] != generation {
@@ -410,9 +407,10 @@ impl Index {
                     }
                     let candidate = &mut candidates[document];
                     let code = typo_code | field;
+                    let entry = base + offset as u32;
                     if code < candidate.codes[first] {
                         candidate.codes[first] = code;
-                        candidate.derivations[first] = derivation_index;
+                        candidate.entries[first] = entry;
                     }
                     let mut others = rest;
                     while others != 0 {
@@ -420,7 +418,7 @@ impl Index {
                         others &= others - 1;
                         if field < candidate.codes[word] {
                             candidate.codes[word] = field;
-                            candidate.derivations[word] = derivation_index;
+                            candidate.entries[word] = entry;
                         }
                     }
                     candidate.words |= unit.words;
@@ -435,13 +433,7 @@ impl Index {
     /// Orders `ranked` so its first `end` items are the best, fully ranked: a
     /// selection on the cheap rules, then the costly ones (proximity) only for the
     /// items that can reach the window.
-    fn order_top(
-        &self,
-        plan: &Plan,
-        candidates: &[Candidate],
-        ranked: &mut [(u64, u32, u32)],
-        end: usize,
-    ) {
+    fn order_top(&self, candidates: &[Candidate], ranked: &mut [(u64, u32, u32)], end: usize) {
         let by_key = |a: &(u64, u32, u32), b: &(u64, u32, u32)| b.0.cmp(&a.0);
         let mut contenders = end;
         if end < ranked.len() {
@@ -463,7 +455,7 @@ impl Index {
             let candidate = &candidates[item.2 as usize];
             let (_, _, _, exact) = summary(candidate);
             item.0 |= refine_key(
-                self.proximity(plan, candidate),
+                self.proximity(candidate),
                 exact,
                 self.importance[item.1 as usize],
             );
@@ -475,7 +467,7 @@ impl Index {
         contenders[..end].sort_unstable_by(order);
     }
 
-    fn ranking(&self, plan: &Plan, candidate: &Candidate, exact_name: bool) -> Ranking {
+    fn ranking(&self, candidate: &Candidate, exact_name: bool) -> Ranking {
         let (words_matched, typos, field_rank, exact) = summary(candidate);
         let best = candidate
             .matched()
@@ -488,36 +480,34 @@ impl Index {
             typos,
             field: Field::from_rank(best),
             field_rank,
-            proximity: self.proximity(plan, candidate),
+            proximity: self.proximity(candidate),
             exact,
             importance: self.importance[candidate.document as usize],
         }
     }
 
     /// Sum over consecutive matched words of how far apart they are.
-    fn proximity(&self, plan: &Plan, candidate: &Candidate) -> u8 {
+    fn proximity(&self, candidate: &Candidate) -> u8 {
         let mut total = 0;
         let mut previous: Option<usize> = None;
         for word in candidate.matched() {
             if let Some(before) = previous {
-                total += self.pair_cost(plan, candidate, before, word);
+                total += self.pair_cost(candidate, before, word);
             }
             previous = Some(word);
         }
         total.min(u32::from(u8::MAX)) as u8
     }
 
-    fn pair_cost(&self, plan: &Plan, candidate: &Candidate, before: usize, after: usize) -> u32 {
-        let (first, second) = (candidate.derivations[before], candidate.derivations[after]);
+    fn pair_cost(&self, candidate: &Candidate, before: usize, after: usize) -> u32 {
+        let (first, second) = (candidate.entries[before], candidate.entries[after]);
         if first == second {
             return 0; // written together and matched as one word
         }
-        let (Some(first), Some(second)) = (
-            self.occurrences(plan, first, candidate.document),
-            self.occurrences(plan, second, candidate.document),
-        ) else {
-            return FAR;
-        };
+        let (first, second) = (
+            self.postings.positions(first),
+            self.postings.positions(second),
+        );
         let mut best = FAR;
         for &a in first.iter().take(PROXIMITY_OCCURRENCES) {
             for &b in second.iter().take(PROXIMITY_OCCURRENCES) {
@@ -540,18 +530,6 @@ impl Index {
             }
         }
         best
-    }
-
-    /// Where `document` holds the word of derivation `derivation`.
-    fn occurrences(&self, plan: &Plan, derivation: u16, document: u32) -> Option<&[u16]> {
-        let term = plan.derivations.get(usize::from(derivation))?.term;
-        let range = self.postings.entry_range(term);
-        let start = range.start;
-        let entries = self.postings.entries(range);
-        let found = entries
-            .binary_search_by_key(&document, |packed| packed >> 3)
-            .ok()?;
-        Some(self.postings.positions((start + found) as u32))
     }
 
     /// Up to `limit` (at most [`MAX_SUGGESTIONS`]) entries whose names complete

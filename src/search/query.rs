@@ -20,8 +20,10 @@ pub const PREFIX_FROM: usize = 2;
 /// Most dictionary words one unit derives to; the fewest typos, then the shortest,
 /// are kept.
 pub const MAX_DERIVATIONS: usize = 128;
-/// Dictionary words scanned for one unit before the scan stops.
-const DERIVATION_SCAN_LIMIT: usize = 4096;
+/// Dictionary words taken, in byte order, for one unit at each typo level (exact,
+/// with typos) before the walk stops — as Meilisearch bounds derivations, so a
+/// short prefix or a typo-tolerant prefix never walks the whole dictionary.
+const DERIVATION_SCAN_LIMIT: usize = 160;
 
 /// Typos a word of `chars` characters may have.
 pub fn typo_budget(word: &str) -> u8 {
@@ -237,9 +239,9 @@ impl TypoAutomata {
     /// `text` (or with a prefix within, when `prefix`), in key order, until `visit`
     /// answers false.
     ///
-    /// As in Meilisearch, a typo on the first letter counts as two: with one typo
-    /// allowed the first letter must be right, which also keeps the walk to one
-    /// branch of the FST instead of the whole dictionary.
+    /// The first letter must be right (Meilisearch counts a typo there as two; this
+    /// engine does not tolerate it), which keeps the walk to one branch of the FST
+    /// instead of the whole dictionary.
     pub fn matches(
         &self,
         map: &Map<Vec<u8>>,
@@ -258,30 +260,11 @@ impl TypoAutomata {
             return;
         }
         let first = text.chars().next().map_or(0, char::len_utf8);
-        let first = &text[..first];
-        let same_first = || Str::new(first).starts_with();
-        let one = self.dfa(text, 1, prefix);
-        if max_typos == 1 {
-            let mut stream = map.search(same_first().intersection(&one)).into_stream();
-            while let Some((key, value)) = stream.next() {
-                if !visit(key, value, one.eval(key).to_u8()) {
-                    break;
-                }
-            }
-            return;
-        }
-        let two = self.dfa(text, 2, prefix);
-        let automaton = same_first()
-            .intersection(&two)
-            .union(same_first().complement().intersection(&one));
+        let dfa = self.dfa(text, max_typos, prefix);
+        let automaton = Str::new(&text[..first]).starts_with().intersection(&dfa);
         let mut stream = map.search(automaton).into_stream();
         while let Some((key, value)) = stream.next() {
-            let typos = if key.starts_with(first.as_bytes()) {
-                two.eval(key).to_u8()
-            } else {
-                one.eval(key).to_u8() + 1
-            };
-            if !visit(key, value, typos) {
+            if !visit(key, value, dfa.eval(key).to_u8()) {
                 break;
             }
         }
@@ -313,8 +296,8 @@ impl Found {
         self.matches.clear();
     }
 
-    /// Records a match; false once enough were scanned.
-    fn push(&mut self, key: &[u8], term: u64, distance: u8) -> bool {
+    /// Records a match.
+    fn push(&mut self, key: &[u8], term: u64, distance: u8) {
         let start = self.keys.len();
         self.keys.extend_from_slice(key);
         self.matches.push(FoundMatch {
@@ -322,24 +305,39 @@ impl Found {
             term,
             distance,
         });
-        self.matches.len() < DERIVATION_SCAN_LIMIT
     }
 }
 
 fn derive(unit: &Unit, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata, found: &mut Found) {
-    if unit.max_typos == 0 && !unit.prefix {
+    let mut taken = 0;
+    if !unit.prefix {
         if let Some(term) = dictionary.get(&unit.text) {
             found.push(unit.text.as_bytes(), term, 0);
         }
-        return;
+    } else {
+        typos.matches(dictionary, &unit.text, 0, true, |key, term, _| {
+            found.push(key, term, 0);
+            taken += 1;
+            taken < DERIVATION_SCAN_LIMIT
+        });
     }
-    typos.matches(
-        dictionary,
-        &unit.text,
-        unit.max_typos,
-        unit.prefix,
-        |key, term, distance| found.push(key, term, distance),
-    );
+    if unit.max_typos > 0 {
+        let mut taken = 0;
+        typos.matches(
+            dictionary,
+            &unit.text,
+            unit.max_typos,
+            unit.prefix,
+            |key, term, distance| {
+                if distance > 0 {
+                    // exact matches are in already
+                    found.push(key, term, distance);
+                    taken += 1;
+                }
+                taken < DERIVATION_SCAN_LIMIT
+            },
+        );
+    }
 }
 
 #[cfg(test)]
