@@ -376,29 +376,50 @@ pub async fn get_technology(
     let mut expand = Expand::parse(&query)?;
     expand.lifecycle = true;
     let snapshot = state.snapshots.current();
-    match snapshot.catalogue.lookup(&id) {
-        Some(Lookup::Canonical(technology)) => {
-            let position = snapshot
-                .catalogue
-                .position(&technology.id)
-                .unwrap_or_default();
-            Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
-                let value = super::filters::technology_json(
-                    &snapshot.catalogue,
-                    position,
-                    Date::today(),
-                    expand,
-                    &fields,
-                )
-                .map_err(|e| ApiError::internal(&req, &e))?;
-                Built::json(&req, &value)
-            })
-        }
-        Some(Lookup::Alias(technology)) => Ok(redirect(
-            &req,
-            &format!("/v1/technologies/{}", technology.id),
-        )),
-        None => Err(ApiError::unknown_technology(&req, &id)),
+    let position = match resolve(&req, &snapshot.catalogue, &id, "")? {
+        Resolved::Here(position) => position,
+        Resolved::Elsewhere(redirect) => return Ok(redirect),
+    };
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        let value = super::filters::technology_json(
+            &snapshot.catalogue,
+            position,
+            Date::today(),
+            expand,
+            &fields,
+        )
+        .map_err(|e| ApiError::internal(&req, &e))?;
+        Built::json(&req, &value)
+    })
+}
+
+/// Where an id leads: to an entry served here, or (an alias or differently cased
+/// id) to a redirect.
+enum Resolved {
+    /// The position of the entry the id names canonically.
+    Here(usize),
+    /// `308` to the canonical URL.
+    Elsewhere(HttpResponse),
+}
+
+/// Resolves the `{id}` of `/v1/technologies/{id}{suffix}`: the entry's position, a
+/// `308` to `/v1/technologies/{canonical}{suffix}` for an alias, or the 404 problem.
+fn resolve(
+    req: &HttpRequest,
+    catalogue: &Catalogue,
+    id: &str,
+    suffix: &str,
+) -> Result<Resolved, ApiError> {
+    match catalogue.lookup(id) {
+        Some(Lookup::Canonical(technology)) => catalogue
+            .position(&technology.id)
+            .map(Resolved::Here)
+            .ok_or_else(|| ApiError::unknown_technology(req, id)),
+        Some(Lookup::Alias(technology)) => Ok(Resolved::Elsewhere(redirect(
+            req,
+            &format!("/v1/technologies/{}{suffix}", technology.id),
+        ))),
+        None => Err(ApiError::unknown_technology(req, id)),
     }
 }
 
@@ -507,34 +528,26 @@ pub async fn get_releases(
 ) -> Result<HttpResponse, ApiError> {
     QueryPairs::parse(&req, &[])?;
     let snapshot = state.snapshots.current();
-    match snapshot.catalogue.lookup(&id) {
-        Some(Lookup::Canonical(technology)) => {
-            let position = snapshot
-                .catalogue
-                .position(&technology.id)
-                .unwrap_or_default();
-            if snapshot.catalogue.lifecycle(position).is_none() {
-                return Err(ApiError::no_lifecycle(&req, &technology.id));
-            }
-            Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
-                let lifecycle = lifecycle_view(&snapshot.catalogue, position, Date::today())
-                    .ok_or_else(|| ApiError::no_lifecycle(&req, &technology.id))?;
-                Built::json(
-                    &req,
-                    &ReleasesResponse {
-                        schema_version: SCHEMA_VERSION,
-                        id: technology.id.clone(),
-                        lifecycle,
-                    },
-                )
-            })
-        }
-        Some(Lookup::Alias(technology)) => Ok(redirect(
-            &req,
-            &format!("/v1/technologies/{}/releases", technology.id),
-        )),
-        None => Err(ApiError::unknown_technology(&req, &id)),
+    let position = match resolve(&req, &snapshot.catalogue, &id, "/releases")? {
+        Resolved::Here(position) => position,
+        Resolved::Elsewhere(redirect) => return Ok(redirect),
+    };
+    let technology = &snapshot.catalogue.technologies()[position];
+    if snapshot.catalogue.lifecycle(position).is_none() {
+        return Err(ApiError::no_lifecycle(&req, &technology.id));
     }
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        let lifecycle = lifecycle_view(&snapshot.catalogue, position, Date::today())
+            .ok_or_else(|| ApiError::no_lifecycle(&req, &technology.id))?;
+        Built::json(
+            &req,
+            &ReleasesResponse {
+                schema_version: SCHEMA_VERSION,
+                id: technology.id.clone(),
+                lifecycle,
+            },
+        )
+    })
 }
 
 /// A related entry, in brief.
@@ -602,25 +615,22 @@ pub async fn get_related(
 ) -> Result<HttpResponse, ApiError> {
     QueryPairs::parse(&req, &[])?;
     let snapshot = state.snapshots.current();
-    match snapshot.catalogue.lookup(&id) {
-        Some(Lookup::Canonical(technology)) => Cacheable::new(&req, &snapshot, &state.cache, "")
-            .respond(|| {
-                Built::json(
-                    &req,
-                    &RelatedResponse {
-                        schema_version: SCHEMA_VERSION,
-                        id: technology.id.clone(),
-                        outgoing: outgoing(&snapshot.catalogue, technology),
-                        incoming: incoming(&snapshot.catalogue, technology),
-                    },
-                )
-            }),
-        Some(Lookup::Alias(technology)) => Ok(redirect(
+    let position = match resolve(&req, &snapshot.catalogue, &id, "/related")? {
+        Resolved::Here(position) => position,
+        Resolved::Elsewhere(redirect) => return Ok(redirect),
+    };
+    let technology = &snapshot.catalogue.technologies()[position];
+    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+        Built::json(
             &req,
-            &format!("/v1/technologies/{}/related", technology.id),
-        )),
-        None => Err(ApiError::unknown_technology(&req, &id)),
-    }
+            &RelatedResponse {
+                schema_version: SCHEMA_VERSION,
+                id: technology.id.clone(),
+                outgoing: outgoing(&snapshot.catalogue, technology),
+                incoming: incoming(&snapshot.catalogue, technology),
+            },
+        )
+    })
 }
 
 fn brief(technology: &Technology) -> RelatedTechnology {
