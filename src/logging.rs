@@ -5,13 +5,24 @@
 //! rather than slowing requests.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::api::middleware::AccessRecord;
+
+/// The log target of access-log lines (`RUST_LOG=stackatlas::access=off` mutes them).
+pub const ACCESS_TARGET: &str = "stackatlas::access";
 
 /// Lines that may wait for the writer.
 const CAPACITY: usize = 65_536;
 
 static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// The writer thread's channel, for access-log lines formatted here.
+static WRITER: OnceLock<SyncSender<Vec<u8>>> = OnceLock::new();
+/// Whether `RUST_LOG` lets access-log lines through.
+static ACCESS_ON: AtomicBool = AtomicBool::new(false);
 
 /// A `Write` that hands each formatted line to the writer thread.
 struct ChannelWriter {
@@ -74,10 +85,140 @@ pub fn init() {
     // request in the profile.
     builder.write_style(env_logger::WriteStyle::Never);
     if spawned.is_ok() {
+        let _ = WRITER.set(sender.clone());
         builder.target(env_logger::Target::Pipe(Box::new(ChannelWriter {
             sender,
             line: Vec::with_capacity(256),
         })));
     }
     builder.init();
+    ACCESS_ON.store(
+        log::log_enabled!(target: ACCESS_TARGET, log::Level::Info),
+        Ordering::Relaxed,
+    );
+}
+
+/// Whether access-log lines are written (logging started, and `RUST_LOG` lets
+/// [`ACCESS_TARGET`] through at `info`).
+pub fn access_enabled() -> bool {
+    ACCESS_ON.load(Ordering::Relaxed)
+}
+
+/// Writes one access-log line, in env_logger's layout:
+/// `[2026-11-26T03:04:05Z INFO  stackatlas::access] 127.0.0.1 "GET /v1/technologies HTTP/1.1" 200 52698 0.412ms rid=… "curl/8.5.0"`
+/// — client address, request line, status, body bytes (`-` when streamed), time to
+/// the answer's head, request id, user agent. Formatted here rather than through
+/// `log`'s formatting machinery, which cost ~10% of a cached request.
+pub fn access(record: &AccessRecord<'_>) {
+    let mut line = Vec::with_capacity(192 + record.request_line.len());
+    line.push(b'[');
+    timestamp(&mut line);
+    line.extend_from_slice(b" INFO  ");
+    line.extend_from_slice(ACCESS_TARGET.as_bytes());
+    line.extend_from_slice(b"] ");
+    match record.client {
+        Some(ip) => {
+            let _ = write!(line, "{ip}");
+        }
+        None => line.push(b'-'),
+    }
+    line.extend_from_slice(b" \"");
+    line.extend_from_slice(record.request_line.as_bytes());
+    let _ = write!(line, "\" {} ", record.status);
+    match record.size {
+        Some(size) => {
+            let _ = write!(line, "{size}");
+        }
+        None => line.push(b'-'),
+    }
+    let millis = record.elapsed.as_secs_f64() * 1000.0;
+    let _ = write!(line, " {millis:.3}ms rid=");
+    line.extend_from_slice(record.request_id.as_bytes());
+    line.extend_from_slice(b" \"");
+    if let Some(agent) = record.user_agent {
+        for &byte in agent.as_bytes() {
+            if byte == b'"' || byte == b'\\' {
+                line.push(b'\\');
+            }
+            line.push(byte);
+        }
+    } else {
+        line.push(b'-');
+    }
+    line.extend_from_slice(b"\"\n");
+    match WRITER.get() {
+        Some(sender) => match sender.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(line)) => {
+                let _ = io::stderr().write_all(&line);
+            }
+        },
+        None => {
+            let _ = io::stderr().write_all(&line);
+        }
+    }
+}
+
+/// `2026-11-26T03:04:05Z`, the current second in UTC; computed once per second
+/// per thread.
+fn timestamp(out: &mut Vec<u8>) {
+    thread_local! {
+        static LAST: std::cell::Cell<(u64, [u8; 20])> = const { std::cell::Cell::new((u64::MAX, [0; 20])) };
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let text = LAST.with(|last| {
+        let (second, text) = last.get();
+        if second == now {
+            return text;
+        }
+        let text = format_utc(now);
+        last.set((now, text));
+        text
+    });
+    out.extend_from_slice(&text);
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic
+/// Gregorian).
+fn format_utc(seconds: u64) -> [u8; 20] {
+    let days = (seconds / 86_400) as i64;
+    let second_of_day = seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut text = [0u8; 20];
+    let formatted = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3_600,
+        second_of_day / 60 % 60,
+        second_of_day % 60
+    );
+    let bytes = formatted.as_bytes();
+    let n = bytes.len().min(20);
+    text[..n].copy_from_slice(&bytes[..n]);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_utc;
+
+    #[test]
+    fn timestamps_are_utc_civil_dates() {
+        assert_eq!(&format_utc(0), b"1970-01-01T00:00:00Z");
+        assert_eq!(&format_utc(951_782_400), b"2000-02-29T00:00:00Z");
+        assert_eq!(&format_utc(1_795_662_245), b"2026-11-26T03:04:05Z");
+    }
 }

@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+use actix_web::http::header::{HeaderName, HeaderValue, HttpDate};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 
@@ -43,16 +44,88 @@ const MEMO_MAX_ANSWER: usize = 1024 * 1024;
 /// Number of independently locked memo shards.
 const MEMO_SHARDS: usize = 16;
 
-/// A memoized answer: its bytes and media type.
-#[derive(Debug, Clone)]
+/// A memoized answer: its bytes, media type and headers, ready to copy into a
+/// response, and its compressed forms once asked for.
+#[derive(Debug)]
 pub struct Memo {
     /// The answer's body.
     pub body: Bytes,
     /// Its `Content-Type`.
     pub content_type: &'static str,
-    /// Extra headers that belong to the answer (`Link`, `X-Total-Count`), with
-    /// lowercase names.
-    pub headers: Arc<[(&'static str, String)]>,
+    /// Its `Vary`.
+    pub vary: &'static str,
+    /// Extra headers that belong to the answer (`Link`, `X-Total-Count`).
+    pub headers: Box<[(HeaderName, HeaderValue)]>,
+    /// The route pattern that made it (for metrics), when one matched.
+    pub route: Option<Box<str>>,
+    /// The body compressed with each [`Coding`], made on first demand.
+    encoded: [OnceLock<Bytes>; 3],
+}
+
+/// A content coding answers are stored in besides identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// `br` (quality 5).
+    Brotli = 0,
+    /// `gzip` (level 6).
+    Gzip = 1,
+    /// `zstd` (level 3).
+    Zstd = 2,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+            Coding::Zstd => "zstd",
+        }
+    }
+
+    fn encode(self, body: &[u8]) -> Bytes {
+        use std::io::Write;
+        let mut out = Vec::with_capacity(body.len() / 4 + 64);
+        let written = match self {
+            Coding::Brotli => {
+                let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+                writer.write_all(body).and_then(|()| writer.flush())
+            }
+            Coding::Gzip => {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(6));
+                encoder
+                    .write_all(body)
+                    .and_then(|()| encoder.finish().map(drop))
+            }
+            Coding::Zstd => zstd::stream::copy_encode(body, &mut out, 3),
+        };
+        match written {
+            Ok(()) => Bytes::from(out),
+            // Writing to memory does not fail; should it, the answer is not lost.
+            Err(_) => Bytes::new(),
+        }
+    }
+}
+
+impl Memo {
+    /// A memo of `body`.
+    pub fn new(
+        body: Bytes,
+        content_type: &'static str,
+        vary: &'static str,
+        headers: Box<[(HeaderName, HeaderValue)]>,
+        route: Option<Box<str>>,
+    ) -> Memo {
+        Memo {
+            body,
+            content_type,
+            vary,
+            headers,
+            route,
+            encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+        }
+    }
 }
 
 /// A catalogue ready to serve.
@@ -67,7 +140,9 @@ pub struct Snapshot {
     pub last_modified: SystemTime,
     /// Monotonic number of this snapshot within the process (1 for the first).
     pub generation: u64,
-    memo: [Mutex<HashMap<u64, Memo>>; MEMO_SHARDS],
+    /// `last_modified` as a `Last-Modified` value.
+    pub last_modified_header: HeaderValue,
+    memo: [Mutex<HashMap<u64, Arc<Memo>>>; MEMO_SHARDS],
     memo_bytes: AtomicUsize,
     /// The day the memoized answers were made for (days since the epoch).
     memo_day: std::sync::atomic::AtomicI64,
@@ -88,6 +163,8 @@ impl Snapshot {
             fingerprint,
             last_modified,
             generation,
+            last_modified_header: HeaderValue::from_str(&HttpDate::from(last_modified).to_string())
+                .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
             memo: std::array::from_fn(|_| Mutex::new(HashMap::new())),
             memo_bytes: AtomicUsize::new(0),
             memo_day: std::sync::atomic::AtomicI64::new(Date::today().days_since_epoch()),
@@ -107,7 +184,7 @@ impl Snapshot {
     }
 
     /// The memoized answer for `key`, if any.
-    pub fn memo(&self, key: u64) -> Option<Memo> {
+    pub fn memo(&self, key: u64) -> Option<Arc<Memo>> {
         let shard = &self.memo[(key as usize) % MEMO_SHARDS];
         shard.lock().ok().and_then(|map| map.get(&key).cloned())
     }
@@ -115,7 +192,7 @@ impl Snapshot {
     /// Memoizes an answer made on `today` while the memo has room; a full memo
     /// keeps what it has. The first answer of a new day empties the memo: every key
     /// of the day before is dead (keys include the day).
-    pub fn remember(&self, key: u64, memo: Memo, today: Date) {
+    pub fn remember(&self, key: u64, memo: Arc<Memo>, today: Date) {
         let day = today.days_since_epoch();
         if self.memo_day.swap(day, Ordering::Relaxed) != day {
             for shard in &self.memo {
@@ -134,6 +211,18 @@ impl Snapshot {
         {
             self.memo_bytes.fetch_add(size, Ordering::Relaxed);
         }
+    }
+
+    /// `memo`'s body compressed with `coding`: compressed once, on first demand,
+    /// and counted against the memo's budget.
+    pub fn encoded(&self, memo: &Memo, coding: Coding) -> Bytes {
+        memo.encoded[coding as usize]
+            .get_or_init(|| {
+                let bytes = coding.encode(&memo.body);
+                self.memo_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+                bytes
+            })
+            .clone()
     }
 }
 

@@ -7,16 +7,17 @@
 //! negotiated variant) and the day (lifecycle status changes with the date), so its
 //! validator is a hash of those: revalidation never builds the body.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName, HeaderValue, HttpDate};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::http::header::{self, AcceptEncoding, Encoding, HeaderName, HeaderValue, HttpDate};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 
 use super::problem::ApiError;
 use crate::catalogue::Date;
-use crate::snapshot::{Memo, Snapshot};
+use crate::snapshot::{Coding, Memo, Snapshot};
 
 /// Media type of JSON answers.
 pub const JSON: &str = "application/json";
@@ -148,15 +149,15 @@ impl<'a> Cacheable<'a> {
         false
     }
 
-    fn headers(&self, builder: &mut HttpResponseBuilder, etag: &str) {
+    fn headers(&self, builder: &mut HttpResponseBuilder, etag: HeaderValue, vary: &'static str) {
         builder
-            .insert_header((header::ETAG, etag.to_owned()))
+            .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, self.policy.cache_control.clone()))
             .insert_header((
                 header::LAST_MODIFIED,
-                HttpDate::from(self.snapshot.last_modified),
+                self.snapshot.last_modified_header.clone(),
             ))
-            .insert_header((header::VARY, HeaderValue::from_static(self.vary)));
+            .insert_header((header::VARY, HeaderValue::from_static(vary)));
     }
 
     /// Answers `304` when the client's copy is current, else the memoized or freshly
@@ -167,36 +168,120 @@ impl<'a> Cacheable<'a> {
     ) -> Result<HttpResponse, ApiError> {
         let etag = self.etag();
         if self.not_modified(&etag) {
-            let mut builder = HttpResponse::build(StatusCode::NOT_MODIFIED);
-            self.headers(&mut builder, &etag);
-            return Ok(builder.finish());
+            return Ok(self.not_modified_answer(etag, self.vary));
         }
         let memo = match self.snapshot.memo(self.key) {
             Some(memo) => memo,
             None => {
                 let built = build()?;
-                let memo = Memo {
-                    body: Bytes::from(built.body),
-                    content_type: built.content_type,
-                    headers: built.headers.into(),
-                };
+                let headers = built
+                    .headers
+                    .into_iter()
+                    .filter_map(|(name, value)| {
+                        Some((
+                            HeaderName::from_static(name),
+                            HeaderValue::from_str(&value).ok()?,
+                        ))
+                    })
+                    .collect();
+                let memo = Arc::new(Memo::new(
+                    Bytes::from(built.body),
+                    built.content_type,
+                    self.vary,
+                    headers,
+                    self.req.match_pattern().map(String::into_boxed_str),
+                ));
                 self.snapshot.remember(self.key, memo.clone(), self.today);
                 memo
             }
         };
+        let coding = negotiate(self.req).unwrap_or(None);
+        Ok(self.serve(&memo, etag, coding))
+    }
+
+    fn not_modified_answer(&self, etag: String, vary: &'static str) -> HttpResponse {
+        let mut builder = HttpResponse::build(StatusCode::NOT_MODIFIED);
+        self.headers(&mut builder, etag_value(etag), vary);
+        builder.finish()
+    }
+
+    /// The answer from `memo`, its body in `coding` (identity when `None`).
+    fn serve(&self, memo: &Memo, etag: String, coding: Option<Coding>) -> HttpResponse {
         let mut builder = HttpResponse::Ok();
-        self.headers(&mut builder, &etag);
+        self.headers(&mut builder, etag_value(etag), memo.vary);
         builder.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static(memo.content_type),
         ));
         for (name, value) in memo.headers.iter() {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                builder.insert_header((HeaderName::from_static(name), value));
-            }
+            builder.insert_header((name.clone(), value.clone()));
         }
-        Ok(builder.body(memo.body))
+        match coding {
+            Some(coding) => {
+                builder.insert_header((
+                    header::CONTENT_ENCODING,
+                    HeaderValue::from_static(coding.as_str()),
+                ));
+                builder.body(self.snapshot.encoded(memo, coding))
+            }
+            None => builder.body(memo.body.clone()),
+        }
     }
+}
+
+fn etag_value(etag: String) -> HeaderValue {
+    HeaderValue::try_from(etag).unwrap_or(HeaderValue::from_static("W/\"0\""))
+}
+
+/// The codings answers are offered in, in the order of `Compress`'s preference,
+/// which negotiation follows for ties.
+const OFFERED: [Encoding; 5] = [
+    Encoding::identity(),
+    Encoding::brotli(),
+    Encoding::gzip(),
+    Encoding::deflate(),
+    Encoding::zstd(),
+];
+
+/// The content coding of the answer to `req`: `Ok(None)` for identity,
+/// `Ok(Some(_))` for a stored coding, `Err(())` for what only the `Compress` layer
+/// answers (`deflate`, or nothing acceptable: 406).
+fn negotiate(req: &HttpRequest) -> Result<Option<Coding>, ()> {
+    if !req.headers().contains_key(header::ACCEPT_ENCODING) {
+        return Ok(None);
+    }
+    let Some(accepted) = req.get_header::<AcceptEncoding>() else {
+        return Ok(None);
+    };
+    match accepted.negotiate(OFFERED.iter()) {
+        Some(e) if e == Encoding::identity() => Ok(None),
+        Some(e) if e == Encoding::brotli() => Ok(Some(Coding::Brotli)),
+        Some(e) if e == Encoding::gzip() => Ok(Some(Coding::Gzip)),
+        Some(e) if e == Encoding::zstd() => Ok(Some(Coding::Zstd)),
+        _ => Err(()),
+    }
+}
+
+/// Answers `req` from the snapshot's memo without routing it, when the same
+/// target (and day) was answered before by its handler: the bytes, headers,
+/// validator and 304 logic are exactly those the handler's [`Cacheable`] gives.
+/// Returns the answer and the route pattern that first made it, or `None` when the
+/// handler must answer (nothing memoized, or a coding only `Compress` makes).
+pub fn from_memo(
+    req: &HttpRequest,
+    snapshot: &Snapshot,
+    policy: &CachePolicy,
+) -> Option<(HttpResponse, Option<Box<str>>)> {
+    let answer = Cacheable::new(req, snapshot, policy, "");
+    let memo = snapshot.memo(answer.key)?;
+    let coding = negotiate(req).ok()?;
+    let etag = answer.etag();
+    let response = if answer.not_modified(&etag) {
+        answer.not_modified_answer(etag, memo.vary)
+    } else {
+        answer.serve(&memo, etag, coding)
+    };
+    Some((response, memo.route.clone()))
 }
 
 fn whole_seconds(time: SystemTime) -> SystemTime {

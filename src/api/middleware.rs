@@ -1,20 +1,22 @@
-//! Cross-cutting HTTP behaviour: request ids, security headers, method and size
-//! limits, metrics, and the rate limiter's keys and headers.
+//! Cross-cutting HTTP behaviour in one layer: request ids, security headers, CORS,
+//! method and size limits, rate limiting, metrics, the access log, and answers from
+//! the memo.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_extensible_rate_limit::backend::SimpleOutput;
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use std::net::IpAddr;
+
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, ResponseError, web};
 
-use super::AppState;
 use super::problem::ApiError;
+use super::{AppState, answer};
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -61,26 +63,37 @@ const CSP_SWAGGER: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 /// Content-Security-Policy of the landing page: inline styles only.
 const CSP_LANDING: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// Gives every answer a request id, security headers and a metrics sample; answers
-/// methods other than GET, HEAD and OPTIONS with 405, over-long query strings with
-/// 414, and request content with 413; answers HEAD like GET.
+/// The one middleware every request passes: gives every answer a request id,
+/// security headers, CORS headers, the rate-limit fields, a metrics sample and an
+/// access-log line; answers methods other than GET, HEAD and OPTIONS with 405,
+/// over-long query strings with 414, request content with 413, CORS preflights
+/// itself; charges `/v1` requests to the client's rate budget (429 when spent,
+/// refunded for 304); answers HEAD like GET; and answers a request whose target was
+/// answered before from the snapshot's memo without routing it
+/// ([`answer::from_memo`]).
 pub async fn edge(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let started = Instant::now();
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next
+            .call(req)
+            .await?
+            .map_into_boxed_body()
+            .map_into_left_body());
+    };
     let request_id = req
         .headers()
         .get(&REQUEST_ID)
         .filter(|v| sane_request_id(v))
         .cloned()
         .unwrap_or_else(new_request_id);
-    req.extensions_mut().insert(RequestId(request_id.clone()));
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let max_query = state
-        .as_ref()
-        .map(|s| s.settings.max_query_length)
-        .unwrap_or(usize::MAX);
+    let log = state.settings.access_log && crate::logging::access_enabled();
+    let request_line = log.then(|| request_line(&req));
+    let client = client_address(&req, state.settings.trust_forwarded_for);
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let max_query = state.settings.max_query_length;
 
     let refusal = if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         Some(ApiError::method_not_allowed(
@@ -95,67 +108,67 @@ pub async fn edge(
         None
     };
 
+    let mut route: Option<Box<str>> = None;
     let mut response = match refusal {
-        Some(error) => {
-            let response = error.error_response();
-            req.into_response(response)
-                .map_into_boxed_body()
-                .map_into_right_body()
-        }
-        None if req.method() == Method::OPTIONS && !is_preflight(req.headers()) => {
-            let response = HttpResponse::NoContent()
-                .insert_header((header::ALLOW, super::ALLOWED_METHODS))
-                .finish();
-            req.into_response(response)
-                .map_into_boxed_body()
-                .map_into_right_body()
-        }
+        Some(error) => req
+            .into_response(error.error_response())
+            .map_into_right_body(),
         None if req.method() == Method::OPTIONS => {
-            // A CORS preflight: answered by the CORS layer inside; also list the
-            // headers scripts may read, as the actual answers do.
-            let mut response = next
-                .call(req)
-                .await?
-                .map_body(|_, body| body.boxed())
-                .map_into_left_body();
-            if let Ok(exposed) = HeaderValue::from_str(&super::EXPOSED_HEADERS.join(", ")) {
-                response
-                    .headers_mut()
-                    .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed);
-            }
-            response
+            let response = if is_preflight(req.headers()) {
+                state.cors.preflight(req.headers())
+            } else {
+                HttpResponse::NoContent()
+                    .insert_header((header::ALLOW, super::ALLOWED_METHODS))
+                    .finish()
+            };
+            req.into_response(response).map_into_right_body()
         }
         None => {
             if req.method() == Method::HEAD {
                 // The HTTP layer remembers the request was HEAD and sends no body.
                 req.head_mut().method = Method::GET;
             }
-            let response = next.call(req).await?;
-            if response.status() == StatusCode::TOO_MANY_REQUESTS {
-                // The limiter knows the budget but not the request: answer the
-                // problem here, keeping its headers.
-                let (request, limited) = response.into_parts();
-                let detail = limited
-                    .headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|seconds| {
-                        format!("this client used its request budget; retry in {seconds} s")
-                    })
-                    .unwrap_or_else(|| "this client used its request budget".to_owned());
-                let mut problem = ApiError::rate_limited(&request, detail).error_response();
-                for (name, value) in limited.headers() {
-                    if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-                        problem.headers_mut().insert(name.clone(), value.clone());
-                    }
+            let charge = match &state.limiter {
+                Some(limiter) if is_rate_limited(req.path()) => Some(limiter.charge(client).await),
+                _ => None,
+            };
+            match charge {
+                Some(charge) if !charge.allowed => {
+                    let limiter = state.limiter.as_ref().expect("charged by a limiter");
+                    let retry = limiter.seconds_to_reset(&charge).max(1);
+                    let detail = format!("this client used its request budget; retry in {retry} s");
+                    let mut problem =
+                        ApiError::rate_limited(req.request(), detail).error_response();
+                    let headers = problem.headers_mut();
+                    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry));
+                    limiter.headers(headers, &charge, false);
+                    req.into_response(problem).map_into_right_body()
                 }
-                ServiceResponse::new(request, problem)
-                    .map_into_boxed_body()
-                    .map_into_right_body()
-            } else {
-                response
-                    .map_body(|_, body| body.boxed())
-                    .map_into_left_body()
+                charge => {
+                    let snapshot = state.snapshots.current();
+                    let mut response =
+                        match answer::from_memo(req.request(), &snapshot, &state.cache) {
+                            Some((answer, pattern)) => {
+                                route = pattern;
+                                req.into_response(answer).map_into_right_body()
+                            }
+                            None => next
+                                .call(req)
+                                .await?
+                                .map_body(|_, body| body.boxed())
+                                .map_into_left_body(),
+                        };
+                    if let (Some(charge), Some(limiter)) = (charge, &state.limiter) {
+                        // A revalidation that costs the server nothing costs the
+                        // client nothing.
+                        let refund = response.status() == StatusCode::NOT_MODIFIED;
+                        if refund {
+                            limiter.refund(&charge).await;
+                        }
+                        limiter.headers(response.headers_mut(), &charge, refund);
+                    }
+                    response
+                }
             }
         }
     };
@@ -172,8 +185,10 @@ pub async fn edge(
     } else {
         CSP_API
     };
+    let status = response.status();
     let headers = response.headers_mut();
-    headers.insert(REQUEST_ID, request_id);
+    state.cors.actual(origin.as_ref(), headers);
+    headers.insert(REQUEST_ID, request_id.clone());
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -187,15 +202,65 @@ pub async fn edge(
         HeaderValue::from_static(csp),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if let Some(state) = state {
-        let pattern = response.request().match_pattern();
-        state.metrics.observe(
-            pattern.as_deref(),
-            response.status().as_u16(),
-            started.elapsed(),
-        );
+    let elapsed = started.elapsed();
+    match route {
+        Some(pattern) => state
+            .metrics
+            .observe(Some(&pattern), status.as_u16(), elapsed),
+        None => {
+            let pattern = response.request().match_pattern();
+            state
+                .metrics
+                .observe(pattern.as_deref(), status.as_u16(), elapsed)
+        }
+    }
+    if let Some(line) = request_line {
+        let size = match response.response().body().size() {
+            BodySize::Sized(n) => Some(n),
+            _ => None,
+        };
+        crate::logging::access(&AccessRecord {
+            client,
+            request_line: &line,
+            status: status.as_u16(),
+            size,
+            elapsed,
+            request_id: &request_id,
+            user_agent: response.request().headers().get(header::USER_AGENT),
+        });
     }
     Ok(response)
+}
+
+/// What one access-log line says.
+pub struct AccessRecord<'a> {
+    /// The client's address (as the rate limiter sees it).
+    pub client: Option<IpAddr>,
+    /// `METHOD target VERSION`.
+    pub request_line: &'a str,
+    /// The answer's status.
+    pub status: u16,
+    /// Body bytes, when known before sending.
+    pub size: Option<u64>,
+    /// Time to the answer's head.
+    pub elapsed: std::time::Duration,
+    /// The answer's request id.
+    pub request_id: &'a HeaderValue,
+    /// The client's `User-Agent`.
+    pub user_agent: Option<&'a HeaderValue>,
+}
+
+fn request_line(req: &ServiceRequest) -> String {
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    format!("{} {} {:?}", req.method(), target, req.version())
+}
+
+fn is_rate_limited(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
 }
 
 fn is_preflight(headers: &HeaderMap) -> bool {
@@ -211,10 +276,9 @@ fn has_content(headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.trim() != "0")
 }
 
-/// The rate-limit key of a request: the client's address — the peer's, or with
-/// `trust_forwarded_for` the last address in `X-Forwarded-For` (the one the trusted
-/// proxy appended).
-pub fn client_key(req: &ServiceRequest, trust_forwarded_for: bool) -> String {
+/// The client's address: the peer's, or with `trust_forwarded_for` the last
+/// address in `X-Forwarded-For` (the one the trusted proxy appended).
+pub fn client_address(req: &ServiceRequest, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for
         && let Some(forwarded) = req
             .headers()
@@ -222,56 +286,9 @@ pub fn client_key(req: &ServiceRequest, trust_forwarded_for: bool) -> String {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
-            .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+            .and_then(|v| v.parse::<IpAddr>().ok())
     {
-        return forwarded.to_string();
+        return Some(forwarded);
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// The IETF rate-limit fields (draft-ietf-httpapi-ratelimit-headers, structured
-/// field form): `RateLimit-Policy: "default";q=…;w=…` and `RateLimit:
-/// "default";r=…;t=…`.
-pub fn rate_limit_headers(
-    map: &mut HeaderMap,
-    output: &SimpleOutput,
-    window_seconds: u64,
-    refunded: bool,
-) {
-    let remaining = if refunded {
-        output.remaining + 1
-    } else {
-        output.remaining
-    }
-    .min(output.limit);
-    let reset = output
-        .reset
-        .saturating_duration_since(actix_web::rt::time::Instant::now())
-        .as_secs();
-    if let Ok(policy) = HeaderValue::from_str(&format!(
-        "\"default\";q={};w={window_seconds}",
-        output.limit
-    )) {
-        map.insert(HeaderName::from_static("ratelimit-policy"), policy);
-    }
-    if let Ok(value) = HeaderValue::from_str(&format!("\"default\";r={remaining};t={reset}")) {
-        map.insert(HeaderName::from_static("ratelimit"), value);
-    }
-}
-
-/// The limiter's 429: `Retry-After` and the rate-limit fields; the edge middleware
-/// turns it into a problem naming the request.
-pub fn rate_limited(output: &SimpleOutput, window_seconds: u64) -> HttpResponse {
-    let reset = output
-        .reset
-        .saturating_duration_since(actix_web::rt::time::Instant::now())
-        .as_secs()
-        .max(1);
-    let mut response = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
-        .insert_header((header::RETRY_AFTER, reset.to_string()))
-        .finish();
-    rate_limit_headers(response.headers_mut(), output, window_seconds, false);
-    response
+    req.peer_addr().map(|a| a.ip())
 }

@@ -3,6 +3,7 @@
 //! [`AppState`]; nothing here reads data files.
 
 pub mod answer;
+pub mod cors;
 pub mod envelope;
 pub mod export;
 pub mod filters;
@@ -11,21 +12,17 @@ pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod query;
+pub mod ratelimit;
 pub mod search;
 pub mod taxonomy;
 pub mod technologies;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use actix_cors::Cors;
-use actix_extensible_rate_limit::RateLimiter;
-use actix_extensible_rate_limit::backend::SimpleInputFunctionBuilder;
-use actix_extensible_rate_limit::backend::memory::InMemoryBackend;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode, header};
-use actix_web::middleware::{Compress, Condition, Logger, from_fn};
+use actix_web::http::header;
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -34,8 +31,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::snapshot::Snapshots;
 use answer::CachePolicy;
+use cors::CorsPolicy;
 use metrics::Metrics;
 use problem::{ApiError, ProblemDetails};
+use ratelimit::Limiter;
 
 /// Path of the served OpenAPI document.
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
@@ -96,7 +95,10 @@ pub struct AppState {
     pub cache: CachePolicy,
     /// Request and reload metrics.
     pub metrics: Metrics,
-    rate_backend: OnceLock<InMemoryBackend>,
+    /// Who may read answers from scripts.
+    pub cors: CorsPolicy,
+    /// The per-client request budget, unless rate limiting is off.
+    pub limiter: Option<Limiter>,
 }
 
 impl AppState {
@@ -112,18 +114,13 @@ impl AppState {
         AppState {
             snapshots,
             cache: settings.cache.clone(),
-            settings,
             metrics: Metrics::new(patterns.iter().map(String::as_str)),
-            rate_backend: OnceLock::new(),
+            cors: CorsPolicy::new(&settings.cors_origins, &EXPOSED_HEADERS),
+            limiter: settings
+                .rate_limit
+                .map(|quota| Limiter::new(quota, settings.rate_limit_window)),
+            settings,
         }
-    }
-
-    /// The rate limiter's store, shared by every worker; created on first use,
-    /// inside a runtime, so its expiry task can run.
-    fn rate_backend(&self) -> InMemoryBackend {
-        self.rate_backend
-            .get_or_init(|| InMemoryBackend::builder().build())
-            .clone()
     }
 }
 
@@ -163,7 +160,7 @@ struct ApiDoc;
 /// Registers every documented route on `app` and returns the app with the OpenAPI
 /// document the registrations produced. Routes and their documentation are one
 /// registration, so the document cannot miss an endpoint.
-fn register<T>(app: App<T>, limiter: Condition<Limiter>) -> (App<T>, OpenApiDocument)
+fn register<T>(app: App<T>) -> (App<T>, OpenApiDocument)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
@@ -172,7 +169,6 @@ where
         .openapi(ApiDoc::openapi())
         .service(
             scope::scope("/v1")
-                .wrap(limiter)
                 .service(technologies::list_technologies)
                 .service(technologies::get_technology)
                 .service(technologies::get_releases)
@@ -301,44 +297,7 @@ fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
 
 /// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
 pub fn openapi() -> OpenApiDocument {
-    let limiter = rate_limiter(
-        InMemoryBackend::builder().with_gc_interval(None).build(),
-        &HttpSettings::default(),
-    );
-    register(App::new(), Condition::new(false, limiter)).1
-}
-
-type Limiter = RateLimiter<
-    InMemoryBackend,
-    actix_extensible_rate_limit::backend::SimpleOutput,
-    Box<dyn Fn(&ServiceRequest) -> actix_extensible_rate_limit::backend::SimpleInputFuture>,
->;
-
-fn rate_limiter(backend: InMemoryBackend, settings: &HttpSettings) -> Limiter {
-    let window = settings.rate_limit_window;
-    let window_seconds = window.as_secs().max(1);
-    let trust = settings.trust_forwarded_for;
-    let input: Box<
-        dyn Fn(&ServiceRequest) -> actix_extensible_rate_limit::backend::SimpleInputFuture,
-    > = Box::new(
-        SimpleInputFunctionBuilder::new(window, settings.rate_limit.unwrap_or(u64::MAX))
-            .custom_fn(move |req| Ok(middleware::client_key(req, trust)))
-            .build(),
-    );
-    RateLimiter::builder(backend, input)
-        .request_allowed_transformation(Some(
-            move |map: &mut header::HeaderMap, output: Option<&_>, refunded: bool| {
-                if let Some(output) = output {
-                    middleware::rate_limit_headers(map, output, window_seconds, refunded);
-                }
-            },
-        ))
-        .request_denied_response(move |output| middleware::rate_limited(output, window_seconds))
-        // A revalidation that costs the server nothing costs the client nothing.
-        .rollback_condition(Some(|status: StatusCode| {
-            status == StatusCode::NOT_MODIFIED
-        }))
-        .build()
+    register(App::new()).1
 }
 
 /// Answers what no route matched: a 404 problem.
@@ -350,22 +309,6 @@ async fn swagger_ui_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/swagger-ui/"))
         .finish()
-}
-
-fn cors(settings: &HttpSettings) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-        .allow_any_header()
-        .expose_headers(EXPOSED_HEADERS)
-        .max_age(86_400);
-    if settings.cors_origins.is_empty() {
-        cors = cors.allow_any_origin().send_wildcard();
-    } else {
-        for origin in &settings.cors_origins {
-            cors = cors.allowed_origin(origin);
-        }
-    }
-    cors
 }
 
 /// The whole application: routes, documentation, Swagger UI and middleware.
@@ -380,14 +323,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let settings = &state.settings;
-    let limiter = Condition::new(
-        settings.rate_limit.is_some(),
-        rate_limiter(state.rate_backend(), settings),
-    );
-    let (app, document) = register(App::new(), limiter);
-    let cors = cors(settings);
-    let access_log = settings.access_log;
+    let (app, document) = register(App::new());
     app.app_data(state)
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}")
@@ -397,12 +333,7 @@ pub fn app(
         .route("/swagger-ui", web::get().to(swagger_ui_redirect))
         .default_service(web::to(fallback))
         .wrap(Compress::default())
-        .wrap(cors)
         .wrap(from_fn(middleware::edge))
-        .wrap(Condition::new(
-            access_log,
-            Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o "%{User-Agent}i""#),
-        ))
 }
 
 /// Swagger UI's settings: operations grouped by tag, deep links, "Try it out" ready.

@@ -380,3 +380,119 @@ async fn a_browser_gets_a_landing_page_and_a_client_json() {
     let json = get_with("/", &[("accept", "application/json")]).await;
     assert_eq!(json.json()["name"], "Stack Atlas");
 }
+
+/// A body decoded by its `Content-Encoding`.
+fn decoded(answer: &crate::helpers::Answer) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match answer.header("content-encoding") {
+        None => out.extend_from_slice(&answer.body),
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(&answer.body[..])
+                .read_to_end(&mut out)
+                .expect("gzip");
+        }
+        Some("deflate") => {
+            flate2::read::ZlibDecoder::new(&answer.body[..])
+                .read_to_end(&mut out)
+                .expect("deflate");
+        }
+        Some("br") => {
+            brotli::Decompressor::new(&answer.body[..], 4096)
+                .read_to_end(&mut out)
+                .expect("br");
+        }
+        Some("zstd") => out = zstd::decode_all(&answer.body[..]).expect("zstd"),
+        Some(other) => panic!("unexpected coding {other}"),
+    }
+    out
+}
+
+#[actix_web::test]
+async fn a_repeated_request_gets_the_answer_its_handler_gave() {
+    // Answers are memoized per target and day; a repeated target is answered from
+    // the memo without routing. Whatever the request headers, the answer must be
+    // the one the handler gives.
+    let variants: &[&[(&str, &str)]] = &[
+        &[],
+        &[("accept-encoding", "gzip")],
+        &[("accept-encoding", "br;q=1, gzip;q=0.5")],
+        &[("accept-encoding", "gzip, deflate, br, zstd")],
+        &[("accept-encoding", "zstd")],
+        &[("accept-encoding", "deflate")],
+        &[("origin", "https://example.org")],
+        &[("if-none-match", "W/\"0000000000000000\"")],
+    ];
+    let paths = [
+        "/v1/technologies/nodejs",
+        "/v1/technologies?kind=database&sort=-first_released&page=2&per_page=5",
+        "/v1/technologies/nodejs/releases",
+        "/v1/search?q=pyhton&kind=language",
+        "/v1/suggest?q=dja",
+        "/v1/compare?ids=nodejs,deno",
+        "/v1/tags",
+    ];
+    for path in paths {
+        let request = |headers: &[(&str, &str)]| {
+            let mut request = TestRequest::get().uri(path);
+            for (name, value) in headers {
+                request = request.insert_header((*name, *value));
+            }
+            request
+        };
+        for headers in variants {
+            // A fresh state: the first request is answered by the handler.
+            let state = state_with(HttpSettings {
+                access_log: false,
+                rate_limit: None,
+                ..HttpSettings::default()
+            });
+            let by_handler = call_with_state(request(headers), state.clone()).await;
+            let by_memo = call_with_state(request(headers), state.clone()).await;
+            assert_eq!(by_handler.status, 200, "{path} {headers:?}");
+            assert_eq!(by_memo.status, 200, "{path} {headers:?}");
+            for name in [
+                "content-type",
+                "content-encoding",
+                "etag",
+                "cache-control",
+                "last-modified",
+                "vary",
+                "link",
+                "x-total-count",
+                "access-control-allow-origin",
+                "access-control-expose-headers",
+                "content-security-policy",
+                "x-content-type-options",
+                "referrer-policy",
+            ] {
+                assert_eq!(
+                    by_handler.header(name),
+                    by_memo.header(name),
+                    "{path} {headers:?}: {name}"
+                );
+            }
+            assert_eq!(
+                decoded(&by_handler),
+                decoded(&by_memo),
+                "{path} {headers:?}: body"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn refusals_are_readable_from_other_origins() {
+    let post = call_with(
+        TestRequest::post()
+            .uri("/v1/technologies")
+            .insert_header(("origin", "https://example.org")),
+    )
+    .await;
+    post.problem(405);
+    assert_eq!(post.header("access-control-allow-origin"), Some("*"));
+    let long = format!("/v1/search?q={}", "a".repeat(5000));
+    let too_long = get_with(&long, &[("origin", "https://example.org")]).await;
+    too_long.problem(414);
+    assert_eq!(too_long.header("access-control-allow-origin"), Some("*"));
+}

@@ -105,7 +105,7 @@ struct Served {
 }
 
 impl Served {
-    fn start(name: &str, nodejs: &serde_json::Value) -> Served {
+    fn start(name: &str, nodejs: &serde_json::Value, access_log: bool) -> Served {
         use std::io::BufRead;
         let dir = std::env::temp_dir().join(format!("stackatlas-{name}-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("technologies")).expect("temp dir");
@@ -115,7 +115,7 @@ impl Served {
                 "--port",
                 "0",
                 "--access-log",
-                "false",
+                if access_log { "true" } else { "false" },
                 "--shutdown-timeout",
                 "5",
             ])
@@ -207,7 +207,7 @@ fn write_entry(dir: &std::path::Path, entry: &serde_json::Value) {
 #[test]
 fn sighup_reloads_the_data_dir_and_a_broken_catalogue_keeps_the_old_one() {
     let mut nodejs = standalone_nodejs();
-    let served = Served::start("reload", &nodejs);
+    let served = Served::start("reload", &nodejs, false);
     assert!(
         served
             .get("/v1/technologies/nodejs")
@@ -246,7 +246,7 @@ fn sighup_reloads_the_data_dir_and_a_broken_catalogue_keeps_the_old_one() {
 
 #[test]
 fn sigterm_finishes_in_flight_requests_and_exits_0() {
-    let mut served = Served::start("shutdown", &standalone_nodejs());
+    let mut served = Served::start("shutdown", &standalone_nodejs(), false);
     // A request in flight: its answer has begun (the status line is read) but not
     // ended (the rest waits in the socket) when the signal arrives.
     let mut stream = TcpStream::connect(served.address).expect("connect");
@@ -291,4 +291,32 @@ fn sigterm_finishes_in_flight_requests_and_exits_0() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn every_answer_gets_an_access_log_line_with_its_request_id() {
+    let served = Served::start("access", &standalone_nodejs(), true);
+    // The first answer is made by the handler, the second comes from the memo:
+    // both are logged alike.
+    for _ in 0..2 {
+        let answer = served.get("/v1/technologies/nodejs");
+        let id = answer
+            .lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .expect("a request id")
+            .to_owned();
+        let line = served.wait_for_log(&format!("rid={id}"));
+        assert!(
+            line.contains(" INFO  stackatlas::access] 127.0.0.1 "),
+            "{line}"
+        );
+        assert!(
+            line.contains("\"GET /v1/technologies/nodejs HTTP/1.1\" 200 "),
+            "{line}"
+        );
+        assert!(line.ends_with(" \"-\""), "no User-Agent was sent: {line}");
+    }
+    served.get("/nope");
+    let line = served.wait_for_log("\"GET /nope HTTP/1.1\"");
+    assert!(line.contains("\" 404 "), "{line}");
 }
