@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -48,6 +48,8 @@ const MEMO_SHARDS: usize = 16;
 /// response, and its compressed forms once asked for.
 #[derive(Debug)]
 pub struct Memo {
+    /// Its `ETag`.
+    pub etag: HeaderValue,
     /// The answer's body.
     pub body: Bytes,
     /// Its `Content-Type`.
@@ -60,6 +62,9 @@ pub struct Memo {
     pub route: Option<Box<str>>,
     /// The body compressed with each [`Coding`], made on first demand.
     encoded: [OnceLock<Bytes>; 3],
+    /// Whether the memo holds this answer (its compressed forms then count against
+    /// the memo's budget).
+    kept: AtomicBool,
 }
 
 /// A content coding answers are stored in besides identity.
@@ -111,6 +116,7 @@ impl Coding {
 impl Memo {
     /// A memo of `body`.
     pub fn new(
+        etag: HeaderValue,
         body: Bytes,
         content_type: &'static str,
         vary: &'static str,
@@ -118,12 +124,14 @@ impl Memo {
         route: Option<Box<str>>,
     ) -> Memo {
         Memo {
+            etag,
             body,
             content_type,
             vary,
             headers,
             route,
             encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+            kept: AtomicBool::new(false),
         }
     }
 }
@@ -207,8 +215,10 @@ impl Snapshot {
             return;
         }
         if let Ok(mut map) = self.memo[(key as usize) % MEMO_SHARDS].lock()
-            && map.insert(key, memo).is_none()
+            && !map.contains_key(&key)
         {
+            memo.kept.store(true, Ordering::Relaxed);
+            map.insert(key, memo);
             self.memo_bytes.fetch_add(size, Ordering::Relaxed);
         }
     }
@@ -219,7 +229,9 @@ impl Snapshot {
         memo.encoded[coding as usize]
             .get_or_init(|| {
                 let bytes = coding.encode(&memo.body);
-                self.memo_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+                if memo.kept.load(Ordering::Relaxed) {
+                    self.memo_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+                }
                 bytes
             })
             .clone()

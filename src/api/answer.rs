@@ -168,7 +168,7 @@ impl<'a> Cacheable<'a> {
     ) -> Result<HttpResponse, ApiError> {
         let etag = self.etag();
         if self.not_modified(&etag) {
-            return Ok(self.not_modified_answer(etag, self.vary));
+            return Ok(self.not_modified_answer(etag_value(etag), self.vary));
         }
         let memo = match self.snapshot.memo(self.key) {
             Some(memo) => memo,
@@ -185,6 +185,7 @@ impl<'a> Cacheable<'a> {
                     })
                     .collect();
                 let memo = Arc::new(Memo::new(
+                    etag_value(etag),
                     Bytes::from(built.body),
                     built.content_type,
                     self.vary,
@@ -196,19 +197,19 @@ impl<'a> Cacheable<'a> {
             }
         };
         let coding = negotiate(self.req).unwrap_or(None);
-        Ok(self.serve(&memo, etag, coding))
+        Ok(self.serve(&memo, coding))
     }
 
-    fn not_modified_answer(&self, etag: String, vary: &'static str) -> HttpResponse {
+    fn not_modified_answer(&self, etag: HeaderValue, vary: &'static str) -> HttpResponse {
         let mut builder = HttpResponse::build(StatusCode::NOT_MODIFIED);
-        self.headers(&mut builder, etag_value(etag), vary);
+        self.headers(&mut builder, etag, vary);
         builder.finish()
     }
 
     /// The answer from `memo`, its body in `coding` (identity when `None`).
-    fn serve(&self, memo: &Memo, etag: String, coding: Option<Coding>) -> HttpResponse {
+    fn serve(&self, memo: &Memo, coding: Option<Coding>) -> HttpResponse {
         let mut builder = HttpResponse::Ok();
-        self.headers(&mut builder, etag_value(etag), memo.vary);
+        self.headers(&mut builder, memo.etag.clone(), memo.vary);
         builder.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static(memo.content_type),
@@ -275,11 +276,11 @@ pub fn from_memo(
     let answer = Cacheable::new(req, snapshot, policy, "");
     let memo = snapshot.memo(answer.key)?;
     let coding = negotiate(req).ok()?;
-    let etag = answer.etag();
-    let response = if answer.not_modified(&etag) {
-        answer.not_modified_answer(etag, memo.vary)
+    let etag = memo.etag.to_str().unwrap_or_default();
+    let response = if answer.not_modified(etag) {
+        answer.not_modified_answer(memo.etag.clone(), memo.vary)
     } else {
-        answer.serve(&memo, etag, coding)
+        answer.serve(&memo, coding)
     };
     Some((response, memo.route.clone()))
 }

@@ -17,6 +17,7 @@ pub mod search;
 pub mod taxonomy;
 pub mod technologies;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -189,7 +190,7 @@ where
         .service(meta::metrics)
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    (app, document_limits(document_sparse_technologies(document)))
+    (app, document)
 }
 
 /// Adds the answers every operation can give because of the server's limits:
@@ -295,9 +296,13 @@ fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
     serde_json::from_value(value).unwrap_or(document)
 }
 
-/// The OpenAPI document of the API, as served at [`OPENAPI_PATH`].
+/// The OpenAPI document of the API, as served at [`OPENAPI_PATH`]: made once per
+/// process (every worker's app shares it).
 pub fn openapi() -> OpenApiDocument {
-    register(App::new()).1
+    static DOCUMENT: OnceLock<OpenApiDocument> = OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| document_limits(document_sparse_technologies(register(App::new()).1)))
+        .clone()
 }
 
 /// Answers what no route matched: a 404 problem.
@@ -323,11 +328,11 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, document) = register(App::new());
+    let (app, _) = register(App::new());
     app.app_data(state)
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}")
-                .url(OPENAPI_PATH, document)
+                .url(OPENAPI_PATH, openapi())
                 .config(swagger_config()),
         )
         .route("/swagger-ui", web::get().to(swagger_ui_redirect))
