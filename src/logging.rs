@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use actix_web::http::Version;
+
 use crate::api::middleware::AccessRecord;
 
 /// The log target of access-log lines (`RUST_LOG=stackatlas::access=off` mutes them).
@@ -110,29 +112,43 @@ pub fn access_enabled() -> bool {
 /// the answer's head, request id, user agent. Formatted here rather than through
 /// `log`'s formatting machinery, which cost ~10% of a cached request.
 pub fn access(record: &AccessRecord<'_>) {
-    let mut line = Vec::with_capacity(192 + record.request_line.len());
+    let mut line = Vec::with_capacity(192 + record.target.len());
+    let mut digits = itoa::Buffer::new();
     line.push(b'[');
     timestamp(&mut line);
     line.extend_from_slice(b" INFO  ");
     line.extend_from_slice(ACCESS_TARGET.as_bytes());
     line.extend_from_slice(b"] ");
-    match record.client {
-        Some(ip) => {
-            let _ = write!(line, "{ip}");
-        }
-        None => line.push(b'-'),
-    }
+    line.extend_from_slice(record.client.unwrap_or("-").as_bytes());
     line.extend_from_slice(b" \"");
-    line.extend_from_slice(record.request_line.as_bytes());
-    let _ = write!(line, "\" {} ", record.status);
+    line.extend_from_slice(record.method.as_str().as_bytes());
+    line.push(b' ');
+    line.extend_from_slice(record.target.as_bytes());
+    line.extend_from_slice(match record.version {
+        Version::HTTP_09 => b" HTTP/0.9\" ",
+        Version::HTTP_10 => b" HTTP/1.0\" ",
+        Version::HTTP_2 => b" HTTP/2.0\" ",
+        Version::HTTP_3 => b" HTTP/3.0\" ",
+        _ => b" HTTP/1.1\" ",
+    });
+    line.extend_from_slice(digits.format(record.status).as_bytes());
+    line.push(b' ');
     match record.size {
-        Some(size) => {
-            let _ = write!(line, "{size}");
-        }
+        Some(size) => line.extend_from_slice(digits.format(size).as_bytes()),
         None => line.push(b'-'),
     }
-    let millis = record.elapsed.as_secs_f64() * 1000.0;
-    let _ = write!(line, " {millis:.3}ms rid=");
+    // Milliseconds with three decimals, from whole microseconds.
+    let micros = record.elapsed.as_micros();
+    line.push(b' ');
+    line.extend_from_slice(digits.format(micros / 1000).as_bytes());
+    line.push(b'.');
+    let fraction = (micros % 1000) as u16;
+    line.extend_from_slice(&[
+        b'0' + (fraction / 100) as u8,
+        b'0' + (fraction / 10 % 10) as u8,
+        b'0' + (fraction % 10) as u8,
+    ]);
+    line.extend_from_slice(b"ms rid=");
     line.extend_from_slice(record.request_id.as_bytes());
     line.extend_from_slice(b" \"");
     if let Some(agent) = record.user_agent {

@@ -52,8 +52,18 @@ fn new_request_id() -> HeaderValue {
         hasher.finish()
     });
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let text = format!("{prefix:016x}{count:016x}");
-    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("0"))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 32];
+    for (i, byte) in prefix
+        .to_be_bytes()
+        .into_iter()
+        .chain(count.to_be_bytes())
+        .enumerate()
+    {
+        text[2 * i] = HEX[usize::from(byte >> 4)];
+        text[2 * i + 1] = HEX[usize::from(byte & 0xf)];
+    }
+    HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("0"))
 }
 
 /// Content-Security-Policy of API answers.
@@ -90,8 +100,8 @@ pub async fn edge(
         .cloned()
         .unwrap_or_else(new_request_id);
     let log = state.settings.access_log && crate::logging::access_enabled();
-    let request_line = log.then(|| request_line(&req));
-    let client = client_address(&req, state.settings.trust_forwarded_for);
+    let method = log.then(|| req.method().clone());
+    let client = client_address(&req, state.settings.trust_forwarded_for).map(ip_text);
     let origin = req.headers().get(header::ORIGIN).cloned();
     let max_query = state.settings.max_query_length;
 
@@ -129,7 +139,9 @@ pub async fn edge(
                 req.head_mut().method = Method::GET;
             }
             let charge = match &state.limiter {
-                Some(limiter) if is_rate_limited(req.path()) => Some(limiter.charge(client).await),
+                Some(limiter) if is_rate_limited(req.path()) => {
+                    Some(limiter.charge(client.clone()).await)
+                }
                 _ => None,
             };
             match charge {
@@ -214,14 +226,20 @@ pub async fn edge(
                 .observe(pattern.as_deref(), status.as_u16(), elapsed)
         }
     }
-    if let Some(line) = request_line {
+    if let Some(method) = method {
         let size = match response.response().body().size() {
             BodySize::Sized(n) => Some(n),
             _ => None,
         };
         crate::logging::access(&AccessRecord {
-            client,
-            request_line: &line,
+            client: client.as_deref(),
+            method: &method,
+            target: response
+                .request()
+                .uri()
+                .path_and_query()
+                .map_or("/", |pq| pq.as_str()),
+            version: response.request().version(),
             status: status.as_u16(),
             size,
             elapsed,
@@ -235,9 +253,13 @@ pub async fn edge(
 /// What one access-log line says.
 pub struct AccessRecord<'a> {
     /// The client's address (as the rate limiter sees it).
-    pub client: Option<IpAddr>,
-    /// `METHOD target VERSION`.
-    pub request_line: &'a str,
+    pub client: Option<&'a str>,
+    /// The request's method (before HEAD is answered as GET).
+    pub method: &'a Method,
+    /// The request target (path and query).
+    pub target: &'a str,
+    /// The HTTP version.
+    pub version: actix_web::http::Version,
     /// The answer's status.
     pub status: u16,
     /// Body bytes, when known before sending.
@@ -250,13 +272,23 @@ pub struct AccessRecord<'a> {
     pub user_agent: Option<&'a HeaderValue>,
 }
 
-fn request_line(req: &ServiceRequest) -> String {
-    let target = req
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str())
-        .unwrap_or("/");
-    format!("{} {} {:?}", req.method(), target, req.version())
+/// An address as text, IPv4 without the formatting machinery (this runs for every
+/// request).
+fn ip_text(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut text = String::with_capacity(15);
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    text.push('.');
+                }
+                text.push_str(digits.format(octet));
+            }
+            text
+        }
+        IpAddr::V6(v6) => v6.to_string(),
+    }
 }
 
 fn is_rate_limited(path: &str) -> bool {

@@ -3,7 +3,6 @@
 //! for `/v1` requests, with the IETF fields (draft-ietf-httpapi-ratelimit-headers,
 //! structured-field form) on every charged answer.
 
-use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -52,10 +51,10 @@ impl Limiter {
             .get_or_init(|| InMemoryBackend::builder().build())
     }
 
-    /// Charges one request to `client` (clients without a known address share one
-    /// budget).
-    pub async fn charge(&self, client: Option<IpAddr>) -> Charge {
-        let key = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    /// Charges one request to `client`, an address as text (clients without a known
+    /// address share one budget).
+    pub async fn charge(&self, client: Option<String>) -> Charge {
+        let key = client.unwrap_or_else(|| "unknown".to_owned());
         let input = SimpleInput {
             interval: self.window,
             max_requests: self.quota,
@@ -95,7 +94,13 @@ impl Limiter {
         .min(output.limit);
         let reset = self.seconds_to_reset(charge);
         map.insert(POLICY, self.policy.clone());
-        if let Ok(value) = HeaderValue::from_str(&format!("\"default\";r={remaining};t={reset}")) {
+        let mut value = Vec::with_capacity(40);
+        let mut digits = itoa::Buffer::new();
+        value.extend_from_slice(b"\"default\";r=");
+        value.extend_from_slice(digits.format(remaining).as_bytes());
+        value.extend_from_slice(b";t=");
+        value.extend_from_slice(digits.format(reset).as_bytes());
+        if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
             map.insert(RATELIMIT, value);
         }
     }
