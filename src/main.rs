@@ -11,6 +11,13 @@ use stackatlas::api::{self, AppState};
 use stackatlas::config::Settings;
 use stackatlas::snapshot::{Snapshots, Source};
 
+/// mimalloc returns freed memory to the system more readily than glibc's allocator
+/// under this server's mix of small header allocations and large answer buffers
+/// (see docs/BENCHMARKS.md); `--no-default-features` builds with the system's.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn print_json(value: Result<String, serde_json::Error>, what: &str) -> ExitCode {
     match value {
         Ok(json) => {
@@ -41,7 +48,12 @@ async fn main() -> ExitCode {
         Some(dir) => Source::Directory(dir.clone()),
         None => Source::Embedded,
     };
-    let snapshots = match Snapshots::load(source) {
+    // The OpenAPI document (made once per process) is built beside the catalogue.
+    let (loaded, _) = std::thread::scope(|scope| {
+        let document = scope.spawn(api::openapi);
+        (Snapshots::load(source), document.join())
+    });
+    let snapshots = match loaded {
         Ok(snapshots) => snapshots,
         Err(errors) => {
             eprintln!("{errors}");

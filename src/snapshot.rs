@@ -159,7 +159,13 @@ pub struct Snapshot {
 impl Snapshot {
     /// Indexes a catalogue for serving.
     pub fn new(catalogue: Catalogue, generation: u64) -> Snapshot {
+        let started = std::time::Instant::now();
         let index = Index::build(&catalogue);
+        log::info!(
+            "search index of {} technologies built in {} ms",
+            catalogue.len(),
+            started.elapsed().as_millis()
+        );
         let fingerprint = catalogue.fingerprint();
         let updated = catalogue.updated().or(catalogue.lifecycle_as_of());
         let last_modified = updated
@@ -248,7 +254,13 @@ pub struct Snapshots {
 impl Snapshots {
     /// Loads the first snapshot from `source`.
     pub fn load(source: Source) -> Result<Snapshots, LoadErrors> {
+        let started = std::time::Instant::now();
         let catalogue = source.load()?;
+        log::info!(
+            "catalogue of {} technologies read and validated in {} ms",
+            catalogue.len(),
+            started.elapsed().as_millis()
+        );
         Ok(Snapshots::from_catalogue(catalogue, source))
     }
 

@@ -59,7 +59,9 @@ impl Checker<'_> {
         }
         let mut seen = HashSet::new();
         for (position, item) in items.iter().enumerate() {
-            self.non_blank(&format!("{field}[{position}]"), item);
+            if item.trim().is_empty() || item.trim() != item {
+                self.non_blank(&format!("{field}[{position}]"), item);
+            }
             if !seen.insert(item.to_lowercase()) {
                 self.fail(
                     format!("{field}[{position}]"),
