@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::SystemTime;
 
 use actix_web::http::header::{HeaderName, HeaderValue, HttpDate};
@@ -53,9 +53,9 @@ pub struct Memo {
     /// The answer's body.
     pub body: Bytes,
     /// Its `Content-Type`.
-    pub content_type: &'static str,
+    pub content_type: HeaderValue,
     /// Its `Vary`.
-    pub vary: &'static str,
+    pub vary: HeaderValue,
     /// Extra headers that belong to the answer (`Link`, `X-Total-Count`).
     pub headers: Box<[(HeaderName, HeaderValue)]>,
     /// The route pattern that made it (for metrics), when one matched.
@@ -80,11 +80,14 @@ pub enum Coding {
 
 impl Coding {
     /// The `Content-Encoding` value.
-    pub fn as_str(self) -> &'static str {
+    pub fn header_value(self) -> HeaderValue {
+        const BR: HeaderValue = HeaderValue::from_static("br");
+        const GZIP: HeaderValue = HeaderValue::from_static("gzip");
+        const ZSTD: HeaderValue = HeaderValue::from_static("zstd");
         match self {
-            Coding::Brotli => "br",
-            Coding::Gzip => "gzip",
-            Coding::Zstd => "zstd",
+            Coding::Brotli => BR,
+            Coding::Gzip => GZIP,
+            Coding::Zstd => ZSTD,
         }
     }
 
@@ -118,8 +121,8 @@ impl Memo {
     pub fn new(
         etag: HeaderValue,
         body: Bytes,
-        content_type: &'static str,
-        vary: &'static str,
+        content_type: HeaderValue,
+        vary: HeaderValue,
         headers: Box<[(HeaderName, HeaderValue)]>,
         route: Option<Box<str>>,
     ) -> Memo {
@@ -150,7 +153,7 @@ pub struct Snapshot {
     pub generation: u64,
     /// `last_modified` as a `Last-Modified` value.
     pub last_modified_header: HeaderValue,
-    memo: [Mutex<HashMap<u64, Arc<Memo>>>; MEMO_SHARDS],
+    memo: [RwLock<HashMap<u64, Arc<Memo>>>; MEMO_SHARDS],
     memo_bytes: AtomicUsize,
     /// The day the memoized answers were made for (days since the epoch).
     memo_day: std::sync::atomic::AtomicI64,
@@ -179,7 +182,7 @@ impl Snapshot {
             generation,
             last_modified_header: HeaderValue::from_str(&HttpDate::from(last_modified).to_string())
                 .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
-            memo: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            memo: std::array::from_fn(|_| RwLock::new(HashMap::new())),
             memo_bytes: AtomicUsize::new(0),
             memo_day: std::sync::atomic::AtomicI64::new(Date::today().days_since_epoch()),
         }
@@ -200,7 +203,7 @@ impl Snapshot {
     /// The memoized answer for `key`, if any.
     pub fn memo(&self, key: u64) -> Option<Arc<Memo>> {
         let shard = &self.memo[(key as usize) % MEMO_SHARDS];
-        shard.lock().ok().and_then(|map| map.get(&key).cloned())
+        shard.read().ok().and_then(|map| map.get(&key).cloned())
     }
 
     /// Memoizes an answer made on `today` while the memo has room; a full memo
@@ -210,7 +213,7 @@ impl Snapshot {
         let day = today.days_since_epoch();
         if self.memo_day.swap(day, Ordering::Relaxed) != day {
             for shard in &self.memo {
-                if let Ok(mut map) = shard.lock() {
+                if let Ok(mut map) = shard.write() {
                     map.clear();
                 }
             }
@@ -220,7 +223,7 @@ impl Snapshot {
         if size > MEMO_MAX_ANSWER || self.memo_bytes.load(Ordering::Relaxed) + size > MEMO_BYTES {
             return;
         }
-        if let Ok(mut map) = self.memo[(key as usize) % MEMO_SHARDS].lock()
+        if let Ok(mut map) = self.memo[(key as usize) % MEMO_SHARDS].write()
             && !map.contains_key(&key)
         {
             memo.kept.store(true, Ordering::Relaxed);

@@ -19,6 +19,11 @@ use super::problem::ApiError;
 use crate::catalogue::Date;
 use crate::snapshot::{Coding, Memo, Snapshot};
 
+/// `Vary` of answers negotiated by `Accept-Encoding` only.
+const VARY_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+/// `Vary` of answers negotiated by `Accept` and `Accept-Encoding`.
+const VARY_ACCEPT: HeaderValue = HeaderValue::from_static("Accept, Accept-Encoding");
+
 /// Media type of JSON answers.
 pub const JSON: &str = "application/json";
 
@@ -80,7 +85,7 @@ pub struct Cacheable<'a> {
     req: &'a HttpRequest,
     snapshot: &'a Snapshot,
     policy: &'a CachePolicy,
-    vary: &'static str,
+    vary: HeaderValue,
     key: u64,
     today: Date,
 }
@@ -109,7 +114,7 @@ impl<'a> Cacheable<'a> {
             req,
             snapshot,
             policy,
-            vary: "Accept-Encoding",
+            vary: VARY_ENCODING,
             key,
             today,
         }
@@ -117,7 +122,7 @@ impl<'a> Cacheable<'a> {
 
     /// Declares that the answer also varies by `Accept`.
     pub fn varying_by_accept(mut self) -> Self {
-        self.vary = "Accept, Accept-Encoding";
+        self.vary = VARY_ACCEPT;
         self
     }
 
@@ -149,7 +154,7 @@ impl<'a> Cacheable<'a> {
         false
     }
 
-    fn headers(&self, builder: &mut HttpResponseBuilder, etag: HeaderValue, vary: &'static str) {
+    fn headers(&self, builder: &mut HttpResponseBuilder, etag: HeaderValue, vary: HeaderValue) {
         builder
             .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, self.policy.cache_control.clone()))
@@ -157,7 +162,7 @@ impl<'a> Cacheable<'a> {
                 header::LAST_MODIFIED,
                 self.snapshot.last_modified_header.clone(),
             ))
-            .insert_header((header::VARY, HeaderValue::from_static(vary)));
+            .insert_header((header::VARY, vary));
     }
 
     /// Answers `304` when the client's copy is current, else the memoized or freshly
@@ -168,7 +173,7 @@ impl<'a> Cacheable<'a> {
     ) -> Result<HttpResponse, ApiError> {
         let etag = self.etag();
         if self.not_modified(&etag) {
-            return Ok(self.not_modified_answer(etag_value(etag), self.vary));
+            return Ok(self.not_modified_answer(etag_value(etag), self.vary.clone()));
         }
         let memo = match self.snapshot.memo(self.key) {
             Some(memo) => memo,
@@ -187,8 +192,8 @@ impl<'a> Cacheable<'a> {
                 let memo = Arc::new(Memo::new(
                     etag_value(etag),
                     Bytes::from(built.body),
-                    built.content_type,
-                    self.vary,
+                    HeaderValue::from_static(built.content_type),
+                    self.vary.clone(),
                     headers,
                     self.req.match_pattern().map(String::into_boxed_str),
                 ));
@@ -200,7 +205,7 @@ impl<'a> Cacheable<'a> {
         Ok(self.serve(&memo, coding))
     }
 
-    fn not_modified_answer(&self, etag: HeaderValue, vary: &'static str) -> HttpResponse {
+    fn not_modified_answer(&self, etag: HeaderValue, vary: HeaderValue) -> HttpResponse {
         let mut builder = HttpResponse::build(StatusCode::NOT_MODIFIED);
         self.headers(&mut builder, etag, vary);
         builder.finish()
@@ -209,20 +214,14 @@ impl<'a> Cacheable<'a> {
     /// The answer from `memo`, its body in `coding` (identity when `None`).
     fn serve(&self, memo: &Memo, coding: Option<Coding>) -> HttpResponse {
         let mut builder = HttpResponse::Ok();
-        self.headers(&mut builder, memo.etag.clone(), memo.vary);
-        builder.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(memo.content_type),
-        ));
+        self.headers(&mut builder, memo.etag.clone(), memo.vary.clone());
+        builder.insert_header((header::CONTENT_TYPE, memo.content_type.clone()));
         for (name, value) in memo.headers.iter() {
             builder.insert_header((name.clone(), value.clone()));
         }
         match coding {
             Some(coding) => {
-                builder.insert_header((
-                    header::CONTENT_ENCODING,
-                    HeaderValue::from_static(coding.as_str()),
-                ));
+                builder.insert_header((header::CONTENT_ENCODING, coding.header_value()));
                 builder.body(self.snapshot.encoded(memo, coding))
             }
             None => builder.body(memo.body.clone()),
@@ -278,7 +277,7 @@ pub fn from_memo(
     let coding = negotiate(req).ok()?;
     let etag = memo.etag.to_str().unwrap_or_default();
     let response = if answer.not_modified(etag) {
-        answer.not_modified_answer(memo.etag.clone(), memo.vary)
+        answer.not_modified_answer(memo.etag.clone(), memo.vary.clone())
     } else {
         answer.serve(&memo, coding)
     };

@@ -35,7 +35,8 @@ impl CorsPolicy {
     /// need no `Vary: Origin`), the origin itself when it is on the allow-list.
     fn allowed(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
         if self.origins.is_empty() {
-            Some(HeaderValue::from_static("*"))
+            const ANY: HeaderValue = HeaderValue::from_static("*");
+            Some(ANY)
         } else {
             origin.filter(|o| self.origins.contains(o)).cloned()
         }

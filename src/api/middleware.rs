@@ -66,12 +66,19 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("0"))
 }
 
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
+const DENY: HeaderValue = HeaderValue::from_static("DENY");
 /// Content-Security-Policy of API answers.
-const CSP_API: &str = "default-src 'none'; frame-ancestors 'none'";
+const CSP_API: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
 /// Content-Security-Policy of Swagger UI: its own vendored files only.
-const CSP_SWAGGER: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP_SWAGGER: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+);
 /// Content-Security-Policy of the landing page: inline styles only.
-const CSP_LANDING: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP_LANDING: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+);
 
 /// The one middleware every request passes: gives every answer a request id,
 /// security headers, CORS headers, the rate-limit fields, a metrics sample and an
@@ -201,19 +208,10 @@ pub async fn edge(
     let headers = response.headers_mut();
     state.cors.actual(origin.as_ref(), headers);
     headers.insert(REQUEST_ID, request_id.clone());
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    headers.insert(header::REFERRER_POLICY, NO_REFERRER);
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(header::X_FRAME_OPTIONS, DENY);
     let elapsed = started.elapsed();
     match route {
         Some(pattern) => state
