@@ -24,7 +24,7 @@ pub mod tokenizer;
 use std::cell::RefCell;
 use std::ops::Range;
 
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::catalogue::Catalogue;
 use facets::FacetTable;
@@ -460,12 +460,9 @@ impl Index {
 
     /// Per query word, the documents at each level of its best match.
     fn word_sets(&self, plan: &Plan) -> Vec<WordSets> {
-        let mut words: Vec<WordSets> = (0..plan.words.len())
-            .map(|_| WordSets {
-                levels: vec![RoaringBitmap::new(); LEVELS],
-                ..WordSets::default()
-            })
-            .collect();
+        let count = plan.words.len();
+        // Per word and level, then per word for exact matches: the sets to unite.
+        let mut parts: Vec<Vec<&RoaringBitmap>> = vec![Vec::new(); count * (LEVELS + 1)];
         for unit in &plan.units {
             for derivation in &plan.derivations[unit.derivations.clone()] {
                 let typos = usize::from(derivation.typos.min(2));
@@ -478,24 +475,31 @@ impl Index {
                     while others != 0 {
                         let w = others.trailing_zeros() as usize;
                         others &= others - 1;
-                        if let Some(word) = words.get_mut(w) {
-                            word.levels[typos * 5 + field] |= set;
+                        if w < count {
+                            parts[w * (LEVELS + 1) + typos * 5 + field].push(set);
                             if derivation.exact {
-                                word.exact |= set;
+                                parts[w * (LEVELS + 1) + LEVELS].push(set);
                             }
                         }
                     }
                 }
             }
         }
-        for word in &mut words {
-            // Keep each document at its best level only.
-            for level in &mut word.levels {
-                *level -= &word.all;
-                word.all |= &*level;
-            }
-        }
-        words
+        let mut parts = parts.into_iter();
+        (0..count)
+            .map(|_| {
+                let mut word = WordSets::default();
+                for _ in 0..LEVELS {
+                    let mut level = parts.next().unwrap_or_default().into_iter().union();
+                    // Keep each document at its best level only.
+                    level -= &word.all;
+                    word.all |= &level;
+                    word.levels.push(level);
+                }
+                word.exact = parts.next().unwrap_or_default().into_iter().union();
+                word
+            })
+            .collect()
     }
 
     /// Counts the facets of `matching` into `counts` the cheapest of three ways:
@@ -900,27 +904,41 @@ const COMMON_TERM: usize = 50;
 /// ... and by at least this many documents.
 const COMMON_TERM_MIN: usize = 1000;
 
+/// Facet counts of every common term, counted on two threads.
 fn common_term_facets(
     postings: &Postings,
     facets: &FacetTable,
     documents: usize,
 ) -> hash::WordMap<u32, Box<[(u32, u32)]>> {
     let least = (documents / COMMON_TERM).max(COMMON_TERM_MIN);
-    let mut kept = hash::WordMap::default();
-    let mut counts = facets::Counts::default();
-    for term in 0..postings.term_count() as u32 {
-        if postings.entry_range(term).len() < least {
-            continue;
-        }
-        counts.reset(facets);
-        for field in 0..5 {
-            for document in postings.field_set(term, field) {
-                facets.count(document, &mut counts);
+    let terms = postings.term_count() as u32;
+    let count = |range: Range<u32>| {
+        let mut kept = Vec::new();
+        let mut counts = facets::Counts::default();
+        for term in range {
+            if postings.entry_range(term).len() < least {
+                continue;
             }
+            counts.reset(facets);
+            for field in 0..5 {
+                for document in postings.field_set(term, field) {
+                    facets.count(document, &mut counts);
+                }
+            }
+            kept.push((term, facets.sparse(&counts)));
         }
-        kept.insert(term, facets.sparse(&counts));
-    }
-    kept
+        kept
+    };
+    let middle = terms / 2;
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| count(middle..terms));
+        let first = count(0..middle);
+        (
+            first,
+            second.join().unwrap_or_else(|_| count(middle..terms)),
+        )
+    });
+    first.into_iter().chain(second).collect()
 }
 
 /// (words matched, typos, field rank, exact words) of a candidate.

@@ -227,14 +227,27 @@ impl PostingsBuilder {
             }
         }
         entry_positions[entries_so_far as usize] = positions_so_far;
-        let mut field_sets = vec![RoaringBitmap::new(); (term_entries.len() - 1) * 5];
-        for term in 0..term_entries.len() - 1 {
-            let range = term_entries[term] as usize..term_entries[term + 1] as usize;
-            for &packed in &entries[range] {
-                // Entries are in document order, so each push appends.
-                let _ = field_sets[term * 5 + (packed & 7) as usize].try_push(packed >> 3);
+        // The documents per term and field, on two threads, half the terms each.
+        let terms = term_entries.len() - 1;
+        let sets = |range: Range<usize>| {
+            let mut sets = vec![RoaringBitmap::new(); range.len() * 5];
+            for (index, term) in range.enumerate() {
+                let entries =
+                    &entries[term_entries[term] as usize..term_entries[term + 1] as usize];
+                for &packed in entries {
+                    // Entries are in document order, so each push appends.
+                    let _ = sets[index * 5 + (packed & 7) as usize].try_push(packed >> 3);
+                }
             }
-        }
+            sets
+        };
+        let middle = terms / 2;
+        let field_sets = std::thread::scope(|scope| {
+            let second = scope.spawn(|| sets(middle..terms));
+            let mut first = sets(0..middle);
+            first.extend(second.join().unwrap_or_else(|_| sets(middle..terms)));
+            first
+        });
         let dictionary = dictionary
             .into_inner()
             .ok()
