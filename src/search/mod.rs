@@ -5,12 +5,16 @@
 //!
 //! The engine follows Meilisearch's design:
 //! - [`tokenizer`]: case- and accent-insensitive words that keep symbol names whole;
-//! - a term dictionary as an FST with postings per field ([`postings`]);
+//! - a term dictionary as an FST with postings per field ([`postings`]), and per
+//!   term and field a compressed bitmap (`roaring`) of the documents holding it;
 //! - typo tolerance through Levenshtein automata run over the dictionary (one typo
 //!   from 5 characters, two from 9), and completion of the last query word;
 //! - ordered ranking rules (a bucket sort): whole-name match, words matched,
 //!   typos, fields, proximity, exactness, then importance and name — see
-//!   [`Ranking`] and the README's *Search* section.
+//!   [`Ranking`] and the README's *Search* section. The first rules are applied
+//!   to whole sets of documents, so only the few that can reach the requested page
+//!   are ranked one by one;
+//! - facet counts over the whole matching set, from the sets too.
 
 mod facets;
 mod fields;
