@@ -523,22 +523,27 @@ impl Index {
         let mut cheapest = size.min(self.documents - size);
         let mut common = None;
         if !filtered {
+            // Unfiltered, every derivation's documents match, and a term's field
+            // sets are disjoint: the documents left over are counted, not built.
             for derivation in &plan.derivations {
                 let Some(kept) = self.term_facets.get(&derivation.term) else {
                     continue;
                 };
-                let mut rest = matching.clone();
-                for field in 0..5 {
-                    rest -= self.postings.field_set(derivation.term, field);
-                }
-                let cost = rest.len() as usize + kept.len() / 8;
+                let held: u64 = (0..5)
+                    .map(|field| self.postings.field_set(derivation.term, field).len())
+                    .sum();
+                let cost = size.saturating_sub(held as usize) + kept.len() / 8;
                 if cost < cheapest {
                     cheapest = cost;
-                    common = Some((kept, rest));
+                    common = Some((kept, derivation.term));
                 }
             }
         }
-        if let Some((kept, rest)) = common {
+        if let Some((kept, term)) = common {
+            let mut rest = matching.clone();
+            for field in 0..5 {
+                rest -= self.postings.field_set(term, field);
+            }
             self.facets.add_sparse(kept, counts);
             for document in &rest {
                 self.facets.count(document, counts);
@@ -575,8 +580,26 @@ impl Index {
         if matching.len() as usize <= need.max(SMALL_SET) {
             return matching.clone();
         }
-        // Words matched: `at_least[k]` holds the documents matching k words or more.
         let count = words.len();
+        if let [word] = words {
+            // One word: its levels are the buckets of the typos and fields rules,
+            // in order.
+            for level in &word.levels {
+                let size = level.len() as usize;
+                if size <= need || size <= SMALL_SET {
+                    chosen |= level;
+                    need = need.saturating_sub(size);
+                    if need == 0 {
+                        return chosen;
+                    }
+                } else {
+                    self.by_exactness(words, level, need, &mut chosen);
+                    return chosen;
+                }
+            }
+            return chosen;
+        }
+        // Words matched: `at_least[k]` holds the documents matching k words or more.
         let mut at_least = vec![RoaringBitmap::new(); count + 1];
         at_least[0] = matching.clone();
         for (w, word) in words.iter().enumerate() {
@@ -616,27 +639,38 @@ impl Index {
             // Proximity tells these apart: each is looked at on its own.
             return chosen | bucket;
         }
-        // One word matched: no proximity; then words found as typed, then
-        // importance, then catalogue order.
+        self.by_exactness(words, &bucket, need, &mut chosen);
+        chosen
+    }
+
+    /// Adds to `chosen` the `need` best documents of `bucket`, whose documents all
+    /// match one word with the same typos and field: no proximity tells them apart,
+    /// so words found as typed, then importance, then catalogue order.
+    fn by_exactness(
+        &self,
+        words: &[WordSets],
+        bucket: &RoaringBitmap,
+        mut need: usize,
+        chosen: &mut RoaringBitmap,
+    ) {
         let mut exact = RoaringBitmap::new();
         for word in words {
             exact |= &word.exact;
         }
-        let exact = &bucket & &exact;
-        let inexact = &bucket - &exact;
+        let exact = bucket & &exact;
+        let inexact = bucket - &exact;
         for part in [exact, inexact] {
             if need == 0 {
                 break;
             }
             if part.len() as usize <= need {
                 need -= part.len() as usize;
-                chosen |= part;
+                *chosen |= part;
             } else {
-                self.most_important(&part, need, &mut chosen);
+                self.most_important(&part, need, chosen);
                 need = 0;
             }
         }
-        chosen
     }
 
     /// Adds to `out` the `take` documents of `set` of highest importance (ties in
