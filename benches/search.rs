@@ -55,7 +55,7 @@ fn benchmarks(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("search-top20-facets", &label), |b| {
             b.iter(|| {
                 next = (next + 1) % searches.len();
-                black_box(index.search(&searches[next], 0..20, |_| true))
+                black_box(index.search_all(&searches[next], 0..20))
             })
         });
         group.bench_function(BenchmarkId::new("suggest-10", &label), |b| {

@@ -171,7 +171,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     let searches = synthetic::search_queries(catalogue, arguments.queries, 1);
     let suggestions = synthetic::suggest_queries(catalogue, arguments.queries, 2);
     let search = time_all(&searches, arguments.rounds, |q| {
-        black_box(index.search(q, 0..20, |_| true));
+        black_box(index.search_all(q, 0..20));
     });
     row(label, "search (top 20, facets)", &search);
     // The same queries split by how much of the catalogue they match: the cost of
@@ -180,7 +180,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     let (selective, broad): (Vec<String>, Vec<String>) = searches
         .iter()
         .cloned()
-        .partition(|q| index.search(q, 0..0, |_| true).total < broad_from);
+        .partition(|q| index.search_all(q, 0..0).total < broad_from);
     eprintln!(
         "{label}: {} of {} queries match under {broad_from} entries (1%)",
         selective.len(),
@@ -188,7 +188,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     );
     if !selective.is_empty() {
         let p = time_all(&selective, arguments.rounds, |q| {
-            black_box(index.search(q, 0..20, |_| true));
+            black_box(index.search_all(q, 0..20));
         });
         row(
             label,
@@ -198,7 +198,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     }
     if !broad.is_empty() {
         let p = time_all(&broad, arguments.rounds, |q| {
-            black_box(index.search(q, 0..20, |_| true));
+            black_box(index.search_all(q, 0..20));
         });
         row(
             label,
@@ -208,7 +208,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     }
     let technologies = catalogue.technologies();
     let highlighted = time_all(&searches, arguments.rounds, |q| {
-        let results = index.search(q, 0..20, |_| true);
+        let results = index.search_all(q, 0..20);
         let mut highlighter = index.highlighter(&results.plan);
         for hit in &results.hits {
             black_box(highlighter.highlights(&technologies[hit.position]));

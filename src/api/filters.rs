@@ -109,6 +109,20 @@ impl Filters {
         })
     }
 
+    /// True when no filter is set: every entry passes.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+            && self.tags.is_empty()
+            && self.languages.is_empty()
+            && self.licenses.is_empty()
+            && self.written_in.is_empty()
+            && self.runs_on.is_empty()
+            && self.built_on.is_empty()
+            && self.status.is_empty()
+            && self.released_after.is_none()
+            && self.released_before.is_none()
+    }
+
     /// True when the entry at `position` passes every filter on `today`.
     pub fn admit(&self, catalogue: &Catalogue, position: usize, today: Date) -> bool {
         let t = &catalogue.technologies()[position];

@@ -288,11 +288,14 @@ pub async fn search(
         let catalogue = &snapshot.catalogue;
         let today = Date::today();
         let technologies = catalogue.technologies();
-        let results = snapshot
-            .index
-            .search(q, pagination.range(usize::MAX), |position| {
+        let window = pagination.range(usize::MAX);
+        let results = if filters.is_empty() {
+            snapshot.index.search_all(q, window)
+        } else {
+            snapshot.index.search(q, window, |position| {
                 filters.admit(catalogue, position, today)
-            });
+            })
+        };
         let mut highlighter = snapshot.index.highlighter(&results.plan);
         let items: Vec<SearchHit<'_>> = results
             .hits

@@ -31,6 +31,11 @@ pub struct FacetTable {
     offsets: Vec<u32>,
     values: Vec<u32>,
     names: Vec<Box<str>>,
+    /// Per value number, the documents holding it in the whole catalogue.
+    totals: Vec<u32>,
+    /// Per value number, the rank of its name in byte order, so ordering ties
+    /// compares numbers instead of names.
+    name_ranks: Vec<u32>,
     /// First tag number and first language number.
     tags_from: usize,
     languages_from: usize,
@@ -91,10 +96,22 @@ impl FacetTable {
             );
             offsets.push(values.len() as u32);
         }
+        let mut totals = vec![0u32; names.len()];
+        for &value in &values {
+            totals[value as usize] += 1;
+        }
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        let mut name_ranks = vec![0u32; names.len()];
+        for (rank, &value) in by_name.iter().enumerate() {
+            name_ranks[value as usize] = rank as u32;
+        }
         FacetTable {
             offsets,
             values,
             names,
+            totals,
+            name_ranks,
             tags_from,
             languages_from,
         }
@@ -109,20 +126,50 @@ impl FacetTable {
         }
     }
 
+    /// The non-zero counts of `counts`, as (value, count) pairs.
+    pub fn sparse(&self, counts: &Counts) -> Box<[(u32, u32)]> {
+        counts
+            .0
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(value, &count)| (value as u32, count))
+            .collect()
+    }
+
+    /// Adds counts kept as (value, count) pairs.
+    pub fn add_sparse(&self, sparse: &[(u32, u32)], counts: &mut Counts) {
+        for &(value, count) in sparse {
+            counts.0[value as usize] += count;
+        }
+    }
+
+    /// Turns counts over the documents outside a set into counts over the set.
+    pub fn complement(&self, counts: &mut Counts) {
+        for (count, total) in counts.0.iter_mut().zip(&self.totals) {
+            *count = total - *count;
+        }
+    }
+
     /// The non-zero counts, largest first.
     pub fn facets(&self, counts: &Counts) -> Facets<'_> {
         let facet = |range: std::ops::Range<usize>| {
-            let mut facet: FacetCounts<'_> = range
+            // (count, name rank, value)
+            let mut facet: Vec<(u32, u32, u32)> = range
                 .filter(|&value| counts.0[value] > 0)
-                .map(|value| (&*self.names[value], counts.0[value]))
+                .map(|value| (counts.0[value], self.name_ranks[value], value as u32))
                 .collect();
-            let order = |a: &(&str, u32), b: &(&str, u32)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
+            let order =
+                |a: &(u32, u32, u32), b: &(u32, u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
             if facet.len() > MAX_FACET_VALUES {
                 facet.select_nth_unstable_by(MAX_FACET_VALUES - 1, order);
                 facet.truncate(MAX_FACET_VALUES);
             }
             facet.sort_unstable_by(order);
             facet
+                .into_iter()
+                .map(|(count, _, value)| (&*self.names[value as usize], count))
+                .collect::<FacetCounts<'_>>()
         };
         Facets {
             kind: facet(0..self.tags_from),
@@ -135,6 +182,8 @@ impl FacetTable {
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 4
             + self.values.capacity() * 4
+            + self.totals.capacity() * 4
+            + self.name_ranks.capacity() * 4
             + self.names.iter().map(|n| n.len() + 16).sum::<usize>()
     }
 }

@@ -5,12 +5,16 @@
 //!
 //! The engine follows Meilisearch's design:
 //! - [`tokenizer`]: case- and accent-insensitive words that keep symbol names whole;
-//! - a term dictionary as an FST with postings per field ([`postings`]);
+//! - a term dictionary as an FST with postings per field ([`postings`]), and per
+//!   term and field a compressed bitmap (`roaring`) of the documents holding it;
 //! - typo tolerance through Levenshtein automata run over the dictionary (one typo
 //!   from 5 characters, two from 9), and completion of the last query word;
 //! - ordered ranking rules (a bucket sort): whole-name match, words matched,
 //!   typos, fields, proximity, exactness, then importance and name — see
-//!   [`Ranking`] and the README's *Search* section.
+//!   [`Ranking`] and the README's *Search* section. The first rules are applied
+//!   to whole sets of documents, so only the few that can reach the requested page
+//!   are ranked one by one;
+//! - facet counts over the whole matching set, from the sets too.
 
 mod facets;
 mod fields;
@@ -23,6 +27,8 @@ pub mod tokenizer;
 
 use std::cell::RefCell;
 use std::ops::Range;
+
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::catalogue::Catalogue;
 use facets::FacetTable;
@@ -148,6 +154,12 @@ pub struct Index {
     names: Names,
     typos: TypoAutomata,
     importance: Vec<u32>,
+    /// Every document, most important first (ties in catalogue order).
+    by_importance: Vec<u32>,
+    /// Facet counts of the documents of every common term (see [`COMMON_TERM`]),
+    /// as (value, count) pairs: a matching set that holds a common term's documents
+    /// counts only the rest of its documents one by one.
+    term_facets: hash::WordMap<u32, Box<[(u32, u32)]>>,
     facets: FacetTable,
     documents: usize,
 }
@@ -164,6 +176,9 @@ const IMPORTANCE_MAX: u32 = (1 << EXACT_SHIFT) - 1;
 const FAR: u32 = 8;
 /// Highest cost of a pair of words in one field.
 const NEAR_MAX: u32 = 7;
+/// Sets of contenders up to this size are ranked document by document rather than
+/// narrowed further.
+const SMALL_SET: usize = 256;
 /// Occurrences of a word looked at when measuring proximity.
 const PROXIMITY_OCCURRENCES: usize = 32;
 
@@ -191,6 +206,8 @@ struct Candidate {
     words: u16,
     /// Query words matched exactly.
     exact: u16,
+    /// Query words whose entry in `entries` is known.
+    filled: u16,
     /// Per word, its best match: `typos << 3 | field` (lower is better).
     codes: [u8; MAX_QUERY_WORDS],
     /// Per word, the posting entry of its best match, whose positions proximity
@@ -204,6 +221,7 @@ impl Candidate {
             document,
             words: 0,
             exact: 0,
+            filled: 0,
             codes: [NONE; MAX_QUERY_WORDS],
             entries: [0; MAX_QUERY_WORDS],
         }
@@ -215,18 +233,14 @@ impl Candidate {
 }
 
 /// Per-thread buffers reused by every search, so a search allocates little.
-/// Per-document state is dense (indexed by document) so that scanning postings,
-/// which are sorted by document, walks it in order.
+/// Per-document state is dense (indexed by document); only the few documents that
+/// can reach the requested page are given one.
 #[derive(Default)]
 struct Scratch {
-    /// Per document: the generation of the search that last touched it.
-    stamps: Vec<u32>,
-    /// Per document: what this search learnt about it (valid when stamped).
+    /// Per document: what this search learnt about it (valid for the documents of
+    /// the search's contenders).
     candidates: Vec<Candidate>,
-    generation: u32,
-    /// Documents stamped by this search, in the order first touched.
-    touched: Vec<u32>,
-    /// (rank key, document, document) of every admitted candidate.
+    /// (rank key, document, document) of every contender.
     ranked: Vec<(u64, u32, u32)>,
     named: Vec<u32>,
     counts: facets::Counts,
@@ -235,19 +249,31 @@ struct Scratch {
 impl Scratch {
     /// Starts a new search over `documents` documents.
     fn start(&mut self, documents: usize) {
-        if self.stamps.len() < documents {
-            self.stamps.resize(documents, 0);
+        if self.candidates.len() < documents {
             self.candidates.resize(documents, Candidate::new(0));
         }
-        if self.generation == u32::MAX {
-            self.stamps.iter_mut().for_each(|s| *s = 0);
-            self.generation = 0;
-        }
-        self.generation += 1;
-        self.touched.clear();
         self.ranked.clear();
         self.named.clear();
     }
+}
+
+/// Typo levels (0, 1, 2) times fields: a word's best match, `typos * 5 + field`,
+/// in the order the rules prefer.
+const LEVELS: usize = 15;
+
+fn level_code(level: usize) -> u8 {
+    (((level / 5) as u8) << 3) | (level % 5) as u8
+}
+
+/// What the sets of one query word hold.
+#[derive(Default)]
+struct WordSets {
+    /// Per level, the documents whose best match of the word is at that level.
+    levels: Vec<RoaringBitmap>,
+    /// Documents matching the word.
+    all: RoaringBitmap,
+    /// Documents where the word was found as typed.
+    exact: RoaringBitmap,
 }
 
 thread_local! {
@@ -278,12 +304,18 @@ impl Index {
                 .unwrap_or_else(|_| Names::build(technologies, &importance));
             (postings, names)
         });
+        let facets = FacetTable::build(catalogue);
+        let term_facets = common_term_facets(&postings, &facets, technologies.len());
+        let mut by_importance: Vec<u32> = (0..technologies.len() as u32).collect();
+        by_importance.sort_by_key(|&d| std::cmp::Reverse(importance[d as usize]));
         Index {
             postings,
             names,
             typos: TypoAutomata::new(),
             importance,
-            facets: FacetTable::build(catalogue),
+            by_importance,
+            term_facets,
+            facets,
             documents: technologies.len(),
         }
     }
@@ -298,6 +330,12 @@ impl Index {
         self.postings.heap_bytes()
             + self.names.heap_bytes()
             + self.importance.capacity() * 4
+            + self.by_importance.capacity() * 4
+            + self
+                .term_facets
+                .values()
+                .map(|counts| counts.len() * 8 + 32)
+                .sum::<usize>()
             + self.facets.heap_bytes()
     }
 
@@ -317,50 +355,95 @@ impl Index {
         window: Range<usize>,
         mut admit: impl FnMut(usize) -> bool,
     ) -> Results<'_> {
+        self.run(query, window, Some(&mut admit), true)
+    }
+
+    /// [`Index::search`] without a filter: every matching entry is admitted.
+    pub fn search_all(&self, query: &str, window: Range<usize>) -> Results<'_> {
+        self.run(query, window, None, true)
+    }
+
+    /// The search itself, set at a time: each query word's matches are sets of
+    /// documents per typo level and field, the matching set and the facets come from
+    /// them, and the ranking rules narrow them to the few documents that can reach
+    /// the page before any document is looked at on its own.
+    fn run(
+        &self,
+        query: &str,
+        window: Range<usize>,
+        admit: Option<&mut dyn FnMut(usize) -> bool>,
+        narrow: bool,
+    ) -> Results<'_> {
         let plan = self.plan(query);
+        let mut words = self.word_sets(&plan);
+        let mut matching = RoaringBitmap::new();
+        for word in &words {
+            matching |= &word.all;
+        }
+        let filtered = admit.is_some();
+        if let Some(admit) = admit {
+            matching = RoaringBitmap::from_sorted_iter(
+                matching.iter().filter(|&document| admit(document as usize)),
+            )
+            .unwrap_or_default();
+            for word in &mut words {
+                word.all &= &matching;
+                word.exact &= &matching;
+                for level in &mut word.levels {
+                    *level &= &matching;
+                }
+            }
+        }
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let scratch = &mut *scratch;
             scratch.start(self.documents);
-            self.collect(&plan, scratch);
             self.names.named(&plan.spaced, &mut scratch.named);
             self.names.named(&plan.joined, &mut scratch.named);
-            scratch.counts.reset(&self.facets);
-            let Scratch {
-                stamps,
-                candidates,
-                generation,
-                touched,
-                ranked,
-                named,
-                counts,
-            } = scratch;
-            let mut visit = |document: u32| {
-                if !admit(document as usize) {
-                    return;
-                }
-                self.facets.count(document, counts);
-                let (words, typos, field_rank, _) = summary(&candidates[document as usize]);
-                let key = rank_key(named.contains(&document), words, typos, field_rank);
-                ranked.push((key, document, document));
-            };
-            if touched.len() * 8 >= self.documents {
-                // Many matches: visit them in document order, which keeps the
-                // facet values and candidates streaming through the cache.
-                for (document, stamp) in stamps[..self.documents].iter().enumerate() {
-                    if *stamp == *generation {
-                        visit(document as u32);
-                    }
-                }
-            } else {
-                touched.iter().for_each(|&document| visit(document));
-            }
-            let total = ranked.len();
+            scratch
+                .named
+                .retain(|&document| matching.contains(document));
+            self.count_facets(&plan, &matching, filtered, &mut scratch.counts);
+            let total = matching.len() as usize;
             let end = window.end.min(total);
             let start = window.start.min(end);
             let mut hits = Vec::with_capacity(end - start);
             if start < end {
-                self.order_top(candidates, ranked, end);
+                let Scratch {
+                    candidates,
+                    ranked,
+                    named,
+                    ..
+                } = scratch;
+                let contenders = if narrow {
+                    self.contenders(&words, &matching, named, end)
+                } else {
+                    matching.clone()
+                };
+                for document in &contenders {
+                    candidates[document as usize] = Candidate::new(document);
+                }
+                for (w, word) in words.iter().enumerate() {
+                    for (level, set) in word.levels.iter().enumerate() {
+                        let code = level_code(level);
+                        for document in set & &contenders {
+                            let candidate = &mut candidates[document as usize];
+                            candidate.codes[w] = code;
+                            candidate.words |= 1 << w;
+                        }
+                    }
+                    for document in &word.exact & &contenders {
+                        candidates[document as usize].exact |= 1 << w;
+                    }
+                }
+                for document in &contenders {
+                    let (words, typos, field_rank, _) = summary(&candidates[document as usize]);
+                    let key = rank_key(named.contains(&document), words, typos, field_rank);
+                    ranked.push((key, document, document));
+                }
+                let end = end.min(ranked.len());
+                let start = start.min(end);
+                self.order_top(&plan, candidates, ranked, end);
                 for &(score, document, index) in &ranked[start..end] {
                     let candidate = &candidates[index as usize];
                     hits.push(Hit {
@@ -373,57 +456,290 @@ impl Index {
             Results {
                 total,
                 hits,
-                facets: self.facets.facets(counts),
+                facets: self.facets.facets(&scratch.counts),
                 plan,
             }
         })
     }
 
-    /// Scans the postings of every derivation, recording per document each query
-    /// word's best match.
-    fn collect(&self, plan: &Plan, scratch: &mut Scratch) {
-        let Scratch {
-            stamps,
-            candidates,
-            generation,
-            touched,
-            ..
-        } = scratch;
-        let generation = *generation;
+    /// Per query word, the documents at each level of its best match.
+    fn word_sets(&self, plan: &Plan) -> Vec<WordSets> {
+        let count = plan.words.len();
+        // Per word and level, then per word for exact matches: the sets to unite.
+        let mut parts: Vec<Vec<&RoaringBitmap>> = vec![Vec::new(); count * (LEVELS + 1)];
         for unit in &plan.units {
-            let first = usize::from(unit.first);
-            let rest = unit.words & !(1 << first);
             for derivation in &plan.derivations[unit.derivations.clone()] {
-                let typo_code = derivation.typos << 3;
-                let range = self.postings.entry_range(derivation.term);
-                let base = range.start as u32;
-                for (offset, &packed) in self.postings.entries(range).iter().enumerate() {
-                    let document = (packed >> 3) as usize;
-                    let field = (packed & 7) as u8;
-                    if stamps[document] != generation {
-                        stamps[document] = generation;
-                        candidates[document] = Candidate::new(document as u32);
-                        touched.push(document as u32);
+                let typos = usize::from(derivation.typos.min(2));
+                for field in 0..5 {
+                    let set = self.postings.field_set(derivation.term, field);
+                    if set.is_empty() {
+                        continue;
                     }
-                    let candidate = &mut candidates[document];
-                    let code = typo_code | field;
-                    let entry = base + offset as u32;
-                    if code < candidate.codes[first] {
-                        candidate.codes[first] = code;
-                        candidate.entries[first] = entry;
-                    }
-                    let mut others = rest;
+                    let mut others = unit.words;
                     while others != 0 {
-                        let word = others.trailing_zeros() as usize;
+                        let w = others.trailing_zeros() as usize;
                         others &= others - 1;
-                        if field < candidate.codes[word] {
-                            candidate.codes[word] = field;
-                            candidate.entries[word] = entry;
+                        if w < count {
+                            parts[w * (LEVELS + 1) + typos * 5 + field].push(set);
+                            if derivation.exact {
+                                parts[w * (LEVELS + 1) + LEVELS].push(set);
+                            }
                         }
                     }
-                    candidate.words |= unit.words;
-                    if derivation.exact {
-                        candidate.exact |= unit.words;
+                }
+            }
+        }
+        let mut parts = parts.into_iter();
+        (0..count)
+            .map(|_| {
+                let mut word = WordSets::default();
+                for _ in 0..LEVELS {
+                    let mut level = parts.next().unwrap_or_default().into_iter().union();
+                    // Keep each document at its best level only.
+                    level -= &word.all;
+                    word.all |= &level;
+                    word.levels.push(level);
+                }
+                word.exact = parts.next().unwrap_or_default().into_iter().union();
+                word
+            })
+            .collect()
+    }
+
+    /// Counts the facets of `matching` into `counts` the cheapest of three ways:
+    /// entry by entry over the matching set; over the rest of the catalogue,
+    /// subtracted from the catalogue's counts; or from the counts kept for a common
+    /// term whose documents all match (`filtered` false), plus the other matching
+    /// documents one by one.
+    fn count_facets(
+        &self,
+        plan: &Plan,
+        matching: &RoaringBitmap,
+        filtered: bool,
+        counts: &mut facets::Counts,
+    ) {
+        counts.reset(&self.facets);
+        let size = matching.len() as usize;
+        let mut cheapest = size.min(self.documents - size);
+        let mut common = None;
+        if !filtered {
+            // Unfiltered, every derivation's documents match, and a term's field
+            // sets are disjoint: the documents left over are counted, not built.
+            for derivation in &plan.derivations {
+                let Some(kept) = self.term_facets.get(&derivation.term) else {
+                    continue;
+                };
+                let held: u64 = (0..5)
+                    .map(|field| self.postings.field_set(derivation.term, field).len())
+                    .sum();
+                let cost = size.saturating_sub(held as usize) + kept.len() / 8;
+                if cost < cheapest {
+                    cheapest = cost;
+                    common = Some((kept, derivation.term));
+                }
+            }
+        }
+        if let Some((kept, term)) = common {
+            let mut rest = matching.clone();
+            for field in 0..5 {
+                rest -= self.postings.field_set(term, field);
+            }
+            self.facets.add_sparse(kept, counts);
+            for document in &rest {
+                self.facets.count(document, counts);
+            }
+        } else if size * 2 <= self.documents {
+            for document in matching {
+                self.facets.count(document, counts);
+            }
+        } else {
+            let mut rest = RoaringBitmap::new();
+            rest.insert_range(0..self.documents as u32);
+            rest -= matching;
+            for document in &rest {
+                self.facets.count(document, counts);
+            }
+            self.facets.complement(counts);
+        }
+    }
+
+    /// The documents that can reach the first `end` places: the rules are applied
+    /// to whole sets — words matched, then typos, then fields — keeping every set
+    /// that ranks wholly above the place `end` and narrowing the one it cuts through.
+    /// Documents outside are beaten by at least `end` documents inside.
+    fn contenders(
+        &self,
+        words: &[WordSets],
+        matching: &RoaringBitmap,
+        named: &[u32],
+        end: usize,
+    ) -> RoaringBitmap {
+        let mut chosen: RoaringBitmap = named.iter().copied().collect();
+        // Named entries always come first: they may take places of their own.
+        let mut need = end + named.len();
+        if matching.len() as usize <= need.max(SMALL_SET) {
+            return matching.clone();
+        }
+        let count = words.len();
+        if let [word] = words {
+            // One word: its levels are the buckets of the typos and fields rules,
+            // in order.
+            for level in &word.levels {
+                let size = level.len() as usize;
+                if size <= need || size <= SMALL_SET {
+                    chosen |= level;
+                    need = need.saturating_sub(size);
+                    if need == 0 {
+                        return chosen;
+                    }
+                } else {
+                    self.by_exactness(words, level, need, &mut chosen);
+                    return chosen;
+                }
+            }
+            return chosen;
+        }
+        // Words matched: `at_least[k]` holds the documents matching k words or more.
+        let mut at_least = vec![RoaringBitmap::new(); count + 1];
+        at_least[0] = matching.clone();
+        for (w, word) in words.iter().enumerate() {
+            for k in (1..=w + 1).rev() {
+                let grown = &at_least[k - 1] & &word.all;
+                at_least[k] |= grown;
+            }
+        }
+        let Some(most) = (1..=count)
+            .rev()
+            .find(|&k| at_least[k].len() as usize >= need)
+        else {
+            return matching.clone();
+        };
+        let better = if most < count {
+            at_least[most + 1].clone()
+        } else {
+            RoaringBitmap::new()
+        };
+        let bucket = &at_least[most] - &better;
+        chosen |= better;
+        need = need.saturating_sub(chosen.len() as usize).max(1);
+        if bucket.len() as usize <= need.max(SMALL_SET) {
+            return chosen | bucket;
+        }
+        // Typos, summed over the words: split the bucket by its sum.
+        let by_typos = sums(words, &bucket, 2, |level| level / 5);
+        let Some(bucket) = cut(by_typos, &mut chosen, &mut need) else {
+            return chosen;
+        };
+        // Fields, summed the same way.
+        let by_fields = sums(words, &bucket, 4, |level| level % 5);
+        let Some(bucket) = cut(by_fields, &mut chosen, &mut need) else {
+            return chosen;
+        };
+        if most > 1 {
+            // Proximity tells these apart: each is looked at on its own.
+            return chosen | bucket;
+        }
+        self.by_exactness(words, &bucket, need, &mut chosen);
+        chosen
+    }
+
+    /// Adds to `chosen` the `need` best documents of `bucket`, whose documents all
+    /// match one word with the same typos and field: no proximity tells them apart,
+    /// so words found as typed, then importance, then catalogue order.
+    fn by_exactness(
+        &self,
+        words: &[WordSets],
+        bucket: &RoaringBitmap,
+        mut need: usize,
+        chosen: &mut RoaringBitmap,
+    ) {
+        let mut exact = RoaringBitmap::new();
+        for word in words {
+            exact |= &word.exact;
+        }
+        let exact = bucket & &exact;
+        let inexact = bucket - &exact;
+        for part in [exact, inexact] {
+            if need == 0 {
+                break;
+            }
+            if part.len() as usize <= need {
+                need -= part.len() as usize;
+                *chosen |= part;
+            } else {
+                self.most_important(&part, need, chosen);
+                need = 0;
+            }
+        }
+    }
+
+    /// Adds to `out` the `take` documents of `set` of highest importance (ties in
+    /// catalogue order).
+    fn most_important(&self, set: &RoaringBitmap, take: usize, out: &mut RoaringBitmap) {
+        if set.len() as usize * 16 >= self.documents {
+            // A dense set: walk the catalogue in importance order.
+            let mut taken = 0;
+            for &document in &self.by_importance {
+                if taken == take {
+                    break;
+                }
+                if set.contains(document) {
+                    out.insert(document);
+                    taken += 1;
+                }
+            }
+        } else {
+            let mut documents: Vec<(std::cmp::Reverse<u32>, u32)> = set
+                .iter()
+                .map(|d| (std::cmp::Reverse(self.importance[d as usize]), d))
+                .collect();
+            if take < documents.len() {
+                documents.select_nth_unstable(take);
+                documents.truncate(take);
+            }
+            out.extend(documents.into_iter().map(|(_, d)| d));
+        }
+    }
+
+    /// Fills in, for every word of the contenders in `ranked`, the posting entry of
+    /// its best match — the first one found in plan order, as proximity reads it.
+    fn fill_entries(&self, plan: &Plan, candidates: &mut [Candidate], ranked: &[(u64, u32, u32)]) {
+        if plan.words.len() < 2 {
+            return;
+        }
+        let set: RoaringBitmap = ranked.iter().map(|item| item.1).collect();
+        let mut set = set;
+        for item in ranked {
+            candidates[item.2 as usize].filled = 0;
+        }
+        for unit in &plan.units {
+            for derivation in &plan.derivations[unit.derivations.clone()] {
+                let range = self.postings.entry_range(derivation.term);
+                for field in 0..5u8 {
+                    let found = self.postings.field_set(derivation.term, usize::from(field));
+                    if found.is_empty() {
+                        continue;
+                    }
+                    let code = (derivation.typos << 3) | field;
+                    for document in found & &set {
+                        let candidate = &mut candidates[document as usize];
+                        let mut words = unit.words & candidate.words & !candidate.filled;
+                        let mut entry = None;
+                        while words != 0 {
+                            let w = words.trailing_zeros() as usize;
+                            words &= words - 1;
+                            if candidate.codes[w] != code {
+                                continue;
+                            }
+                            let entry = *entry.get_or_insert_with(|| {
+                                self.postings.entry_of(range.clone(), document)
+                            });
+                            candidate.entries[w] = entry;
+                            candidate.filled |= 1 << w;
+                        }
+                        if candidate.filled == candidate.words {
+                            set.remove(document);
+                        }
                     }
                 }
             }
@@ -433,7 +749,13 @@ impl Index {
     /// Orders `ranked` so its first `end` items are the best, fully ranked: a
     /// selection on the cheap rules, then the costly ones (proximity) only for the
     /// items that can reach the window.
-    fn order_top(&self, candidates: &[Candidate], ranked: &mut [(u64, u32, u32)], end: usize) {
+    fn order_top(
+        &self,
+        plan: &Plan,
+        candidates: &mut [Candidate],
+        ranked: &mut [(u64, u32, u32)],
+        end: usize,
+    ) {
         let by_key = |a: &(u64, u32, u32), b: &(u64, u32, u32)| b.0.cmp(&a.0);
         let mut contenders = end;
         if end < ranked.len() {
@@ -451,6 +773,7 @@ impl Index {
             contenders += tied;
         }
         let contenders = &mut ranked[..contenders];
+        self.fill_entries(plan, candidates, contenders);
         for item in contenders.iter_mut() {
             let candidate = &candidates[item.2 as usize];
             let (_, _, _, exact) = summary(candidate);
@@ -558,6 +881,104 @@ fn tokenize(technologies: &[crate::catalogue::Technology]) -> PostingsBuilder {
     builder
 }
 
+/// Splits `bucket` by the sum over the query words of a per-word value of their
+/// best level (`value(level)`, at most `most`): the set at index `s` holds the
+/// documents whose sum is `s`.
+fn sums(
+    words: &[WordSets],
+    bucket: &RoaringBitmap,
+    most: usize,
+    value: impl Fn(usize) -> usize,
+) -> Vec<RoaringBitmap> {
+    let mut sums = vec![bucket.clone()];
+    for word in words {
+        let mut by_value = vec![RoaringBitmap::new(); most + 1];
+        for (level, set) in word.levels.iter().enumerate() {
+            by_value[value(level)] |= set;
+        }
+        let mut next = vec![RoaringBitmap::new(); sums.len() + most];
+        for (sum, set) in sums.iter().enumerate() {
+            if set.is_empty() {
+                continue;
+            }
+            next[sum] |= set - &word.all;
+            for (value, part) in by_value.iter().enumerate() {
+                if !part.is_empty() {
+                    next[sum + value] |= set & part;
+                }
+            }
+        }
+        sums = next;
+    }
+    sums
+}
+
+/// Takes the sets of `sums` best first into `chosen` while they fit in `need`;
+/// answers the set the place `need` cuts through, unless it is small enough to
+/// take whole (then `None`, as when everything fits).
+fn cut(
+    sums: Vec<RoaringBitmap>,
+    chosen: &mut RoaringBitmap,
+    need: &mut usize,
+) -> Option<RoaringBitmap> {
+    for set in sums {
+        let size = set.len() as usize;
+        if size <= *need || size <= SMALL_SET {
+            *need = need.saturating_sub(size);
+            *chosen |= set;
+            if *need == 0 {
+                return None;
+            }
+        } else {
+            return Some(set);
+        }
+    }
+    None
+}
+
+/// Terms held by at least this share of the documents (one in `COMMON_TERM`) have
+/// their facet counts kept.
+const COMMON_TERM: usize = 50;
+/// ... and by at least this many documents.
+const COMMON_TERM_MIN: usize = 1000;
+
+/// Facet counts of every common term, counted on two threads.
+fn common_term_facets(
+    postings: &Postings,
+    facets: &FacetTable,
+    documents: usize,
+) -> hash::WordMap<u32, Box<[(u32, u32)]>> {
+    let least = (documents / COMMON_TERM).max(COMMON_TERM_MIN);
+    let terms = postings.term_count() as u32;
+    let count = |range: Range<u32>| {
+        let mut kept = Vec::new();
+        let mut counts = facets::Counts::default();
+        for term in range {
+            if postings.entry_range(term).len() < least {
+                continue;
+            }
+            counts.reset(facets);
+            for field in 0..5 {
+                for document in postings.field_set(term, field) {
+                    facets.count(document, &mut counts);
+                }
+            }
+            kept.push((term, facets.sparse(&counts)));
+        }
+        kept
+    };
+    let middle = terms / 2;
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| count(middle..terms));
+        let first = count(0..middle);
+        (
+            first,
+            second.join().unwrap_or_else(|_| count(middle..terms)),
+        )
+    });
+    first.into_iter().chain(second).collect()
+}
+
 /// (words matched, typos, field rank, exact words) of a candidate.
 fn summary(candidate: &Candidate) -> (u8, u8, u8, u8) {
     let mut typos = 0;
@@ -587,4 +1008,31 @@ fn importance(catalogue: &Catalogue) -> Vec<u32> {
         }
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::synthetic;
+
+    /// Narrowing the matching set to the documents that can reach the page must
+    /// not change the page: every query of the benchmark mix, on a catalogue large
+    /// enough to narrow, answers as ranking every matching document does.
+    #[test]
+    fn narrowing_keeps_the_page_of_ranking_everything() {
+        let base = Catalogue::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let catalogue = synthetic::catalogue(&base, 3000, 5).unwrap_or_else(|e| panic!("{e}"));
+        let index = Index::build(&catalogue);
+        let mut queries = synthetic::search_queries(&catalogue, 300, 3);
+        queries.extend(["web", "server framework", "da", "pyhton web framework"].map(String::from));
+        for query in &queries {
+            for window in [0..20, 5..40] {
+                let narrowed = index.run(query, window.clone(), None, true);
+                let everything = index.run(query, window.clone(), None, false);
+                assert_eq!(narrowed.total, everything.total, "{query}");
+                assert_eq!(narrowed.facets, everything.facets, "{query}");
+                assert_eq!(narrowed.hits, everything.hits, "{query} {window:?}");
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@
 use std::ops::Range;
 
 use fst::{Map, MapBuilder};
+use roaring::RoaringBitmap;
 
 use super::Field;
 use super::hash::Interner;
@@ -41,18 +42,31 @@ pub struct Postings {
     entries: Vec<u32>,
     entry_positions: Vec<u32>,
     positions: Vec<u16>,
+    /// Per term and field (`term * 5 + field`), the documents whose strongest
+    /// field for the term is that field.
+    field_sets: Vec<RoaringBitmap>,
 }
 
 impl Postings {
+    /// The documents whose strongest field for `term` is `field`.
+    pub fn field_set(&self, term: u32, field: usize) -> &RoaringBitmap {
+        &self.field_sets[term as usize * 5 + field]
+    }
+
+    /// The entry of `document` among the entries in `range` (which must hold it;
+    /// the range's start otherwise).
+    pub fn entry_of(&self, range: Range<usize>, document: u32) -> u32 {
+        let start = range.start;
+        let found = self.entries[range]
+            .binary_search_by_key(&document, |packed| packed >> 3)
+            .unwrap_or(0);
+        (start + found) as u32
+    }
+
     /// Range of the entries of term `term` in the entry arrays.
     pub fn entry_range(&self, term: u32) -> Range<usize> {
         let term = term as usize;
         self.term_entries[term] as usize..self.term_entries[term + 1] as usize
-    }
-
-    /// The packed entries (`document << 3 | strongest field`) in `range`.
-    pub fn entries(&self, range: Range<usize>) -> &[u32] {
-        &self.entries[range]
     }
 
     /// The packed occurrences of entry `entry`.
@@ -74,6 +88,11 @@ impl Postings {
             + self.entries.capacity() * 4
             + self.entry_positions.capacity() * 4
             + self.positions.capacity() * 2
+            + self
+                .field_sets
+                .iter()
+                .map(|set| set.serialized_size() + 24)
+                .sum::<usize>()
     }
 }
 
@@ -208,6 +227,27 @@ impl PostingsBuilder {
             }
         }
         entry_positions[entries_so_far as usize] = positions_so_far;
+        // The documents per term and field, on two threads, half the terms each.
+        let terms = term_entries.len() - 1;
+        let sets = |range: Range<usize>| {
+            let mut sets = vec![RoaringBitmap::new(); range.len() * 5];
+            for (index, term) in range.enumerate() {
+                let entries =
+                    &entries[term_entries[term] as usize..term_entries[term + 1] as usize];
+                for &packed in entries {
+                    // Entries are in document order, so each push appends.
+                    let _ = sets[index * 5 + (packed & 7) as usize].try_push(packed >> 3);
+                }
+            }
+            sets
+        };
+        let middle = terms / 2;
+        let field_sets = std::thread::scope(|scope| {
+            let second = scope.spawn(|| sets(middle..terms));
+            let mut first = sets(0..middle);
+            first.extend(second.join().unwrap_or_else(|_| sets(middle..terms)));
+            first
+        });
         let dictionary = dictionary
             .into_inner()
             .ok()
@@ -219,6 +259,7 @@ impl PostingsBuilder {
             entries,
             entry_positions,
             positions,
+            field_sets,
         }
     }
 }

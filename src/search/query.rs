@@ -3,9 +3,9 @@
 //! a dotted compound as written), and for each unit the dictionary words it
 //! derives to through typos and, for the last word, completion.
 
-use fst::automaton::Str;
-use fst::{Automaton, IntoStreamer, Map, Streamer};
-use levenshtein_automata::LevenshteinAutomatonBuilder;
+use fst::Map;
+use fst::raw::Output;
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
 use super::tokenizer::{self, Compound};
 
@@ -224,7 +224,7 @@ impl TypoAutomata {
 
     /// The DFA matching words within `typos` of `text` (or with a prefix within,
     /// when `prefix`).
-    pub fn dfa(&self, text: &str, typos: u8, prefix: bool) -> levenshtein_automata::DFA {
+    pub fn dfa(&self, text: &str, typos: u8, prefix: bool) -> DFA {
         let builder = if typos >= 2 { &self.two } else { &self.one };
         if prefix {
             builder.build_prefix_dfa(text)
@@ -248,26 +248,97 @@ impl TypoAutomata {
         text: &str,
         max_typos: u8,
         prefix: bool,
-        mut visit: impl FnMut(&[u8], u64, u8) -> bool,
+        visit: impl FnMut(&[u8], u64, u8) -> bool,
     ) {
         if max_typos == 0 {
-            let mut stream = map.search(Str::new(text).starts_with()).into_stream();
-            while let Some((key, value)) = stream.next() {
-                if (!prefix && key != text.as_bytes()) || !visit(key, value, 0) {
-                    break;
-                }
+            if prefix {
+                walk(map, text.as_bytes(), None, visit);
+            } else if let Some(value) = map.get(text) {
+                let mut visit = visit;
+                visit(text.as_bytes(), value, 0);
             }
             return;
         }
         let first = text.chars().next().map_or(0, char::len_utf8);
         let dfa = self.dfa(text, max_typos, prefix);
-        let automaton = Str::new(&text[..first]).starts_with().intersection(&dfa);
-        let mut stream = map.search(automaton).into_stream();
-        while let Some((key, value)) = stream.next() {
-            if !visit(key, value, dfa.eval(key).to_u8()) {
-                break;
+        walk(map, &text.as_bytes()[..first], Some(&dfa), visit);
+    }
+}
+
+/// Walks the keys of `map` that start with `head`, in byte order, calling
+/// `visit(key, value, typos)` for each the automaton accepts (every one without an
+/// automaton) until `visit` answers false. `dfa` reads whole keys, `head` included.
+///
+/// A depth-first walk of the FST's nodes that follows a transition only when the
+/// automaton can still match after its byte, so dead branches are never decoded —
+/// `fst`'s own stream decodes every child node before asking the automaton, which
+/// made the typo walk most of a query's time.
+fn walk(
+    map: &Map<Vec<u8>>,
+    head: &[u8],
+    dfa: Option<&DFA>,
+    mut visit: impl FnMut(&[u8], u64, u8) -> bool,
+) {
+    let fst = map.as_fst();
+    let mut node = fst.root();
+    let mut output = Output::zero();
+    let mut state = dfa.map_or(0, DFA::initial_state);
+    for &byte in head {
+        let Some(index) = node.find_input(byte) else {
+            return;
+        };
+        let transition = node.transition(index);
+        output = output.cat(transition.out);
+        node = fst.node(transition.addr);
+        if let Some(dfa) = dfa {
+            state = dfa.transition(state, byte);
+            if state == SINK_STATE {
+                return;
             }
         }
+    }
+    let accepts = |state: u32| match dfa {
+        None => Some(0),
+        Some(dfa) => match dfa.distance(state) {
+            Distance::Exact(typos) => Some(typos),
+            Distance::AtLeast(_) => None,
+        },
+    };
+    let mut key = head.to_vec();
+    if node.is_final()
+        && let Some(typos) = accepts(state)
+        && !visit(&key, output.cat(node.final_output()).value(), typos)
+    {
+        return;
+    }
+    // (node, next transition, automaton state, output so far, key length)
+    let mut stack = vec![(node, 0usize, state, output)];
+    while let Some(top) = stack.last_mut() {
+        let (node, next, state, output) = *top;
+        if next >= node.len() {
+            stack.pop();
+            key.pop();
+            continue;
+        }
+        top.1 += 1;
+        let transition = node.transition(next);
+        let state = match dfa {
+            None => 0,
+            Some(dfa) => dfa.transition(state, transition.inp),
+        };
+        if dfa.is_some() && state == SINK_STATE {
+            continue;
+        }
+        let output = output.cat(transition.out);
+        let child = fst.node(transition.addr);
+        key.push(transition.inp);
+        if child.is_final()
+            && let Some(typos) = accepts(state)
+            && !visit(&key, output.cat(child.final_output()).value(), typos)
+        {
+            return;
+        }
+        stack.push((child, 0, state, output));
     }
 }
 
@@ -396,6 +467,90 @@ mod tests {
         let plan = Plan::parse("Ruby on Rails");
         assert_eq!(plan.spaced, "ruby on rails");
         assert_eq!(plan.joined, "rubyonrails");
+    }
+
+    /// What `fst`'s own stream finds, as the walk must.
+    fn streamed(
+        typos: &TypoAutomata,
+        map: &Map<Vec<u8>>,
+        text: &str,
+        max_typos: u8,
+        prefix: bool,
+    ) -> Vec<(Vec<u8>, u64, u8)> {
+        use fst::automaton::{Automaton, Str};
+        use fst::{IntoStreamer, Streamer};
+        let mut out = Vec::new();
+        if max_typos == 0 {
+            let mut stream = map.search(Str::new(text).starts_with()).into_stream();
+            while let Some((key, value)) = stream.next() {
+                if prefix || key == text.as_bytes() {
+                    out.push((key.to_vec(), value, 0));
+                }
+            }
+            return out;
+        }
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let dfa = typos.dfa(text, max_typos, prefix);
+        let automaton = Str::new(&text[..first]).starts_with().intersection(&dfa);
+        let mut stream = map.search(automaton).into_stream();
+        while let Some((key, value)) = stream.next() {
+            out.push((key.to_vec(), value, dfa.eval(key).to_u8()));
+        }
+        out
+    }
+
+    #[test]
+    fn the_walk_finds_what_the_fst_stream_finds() {
+        let mut words: Vec<String> = Vec::new();
+        let syllables = [
+            "py", "th", "on", "pos", "tgre", "sql", "no", "de", "js", "é", "ra", "il", "s",
+        ];
+        for a in syllables {
+            words.push(a.to_owned());
+            for b in syllables {
+                words.push(format!("{a}{b}"));
+                for c in syllables {
+                    words.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        words.sort();
+        words.dedup();
+        let map = Map::from_iter(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_str(), i as u64)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let typos = TypoAutomata::new();
+        for text in [
+            "pyhton",
+            "python",
+            "postgre",
+            "nodejs",
+            "py",
+            "x",
+            "éra",
+            "postgresqll",
+            "rails",
+            "thonpy",
+        ] {
+            for max_typos in 0..=2 {
+                for prefix in [false, true] {
+                    let mut walked = Vec::new();
+                    typos.matches(&map, text, max_typos, prefix, |key, value, distance| {
+                        walked.push((key.to_vec(), value, distance));
+                        true
+                    });
+                    assert_eq!(
+                        walked,
+                        streamed(&typos, &map, text, max_typos, prefix),
+                        "{text} {max_typos} {prefix}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
