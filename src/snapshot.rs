@@ -143,8 +143,9 @@ impl Memo {
 pub struct Snapshot {
     /// The catalogue.
     pub catalogue: Catalogue,
-    /// Its search index.
-    pub index: Index,
+    /// Its search index: built beside the first snapshot while the server starts
+    /// (see [`Snapshot::index`]), before the swap on a reload.
+    index: OnceLock<Index>,
     /// Hash of the catalogue's content: equal catalogues, equal fingerprints.
     pub fingerprint: u64,
     /// When the catalogue last changed (the `Last-Modified` of every answer).
@@ -162,13 +163,13 @@ pub struct Snapshot {
 impl Snapshot {
     /// Indexes a catalogue for serving.
     pub fn new(catalogue: Catalogue, generation: u64) -> Snapshot {
-        let started = std::time::Instant::now();
-        let index = Index::build(&catalogue);
-        log::info!(
-            "search index of {} technologies built in {} ms",
-            catalogue.len(),
-            started.elapsed().as_millis()
-        );
+        let snapshot = Snapshot::unindexed(catalogue, generation);
+        snapshot.build_index();
+        snapshot
+    }
+
+    /// A snapshot whose index is still to be built ([`Snapshot::build_index`]).
+    fn unindexed(catalogue: Catalogue, generation: u64) -> Snapshot {
         let fingerprint = catalogue.fingerprint();
         let updated = catalogue.updated().or(catalogue.lifecycle_as_of());
         let last_modified = updated
@@ -176,7 +177,7 @@ impl Snapshot {
             .unwrap_or_else(SystemTime::now);
         Snapshot {
             catalogue,
-            index,
+            index: OnceLock::new(),
             fingerprint,
             last_modified,
             generation,
@@ -186,6 +187,32 @@ impl Snapshot {
             memo_bytes: AtomicUsize::new(0),
             memo_day: std::sync::atomic::AtomicI64::new(Date::today().days_since_epoch()),
         }
+    }
+
+    /// Builds the search index (once; later calls return at once).
+    fn build_index(&self) {
+        self.index.get_or_init(|| {
+            let started = std::time::Instant::now();
+            let index = Index::build(&self.catalogue);
+            log::info!(
+                "search index of {} technologies built in {} ms",
+                self.catalogue.len(),
+                started.elapsed().as_millis()
+            );
+            index
+        });
+    }
+
+    /// The search index, once built; `None` only for the first snapshot while the
+    /// server starts.
+    pub fn index_if_built(&self) -> Option<&Index> {
+        self.index.get()
+    }
+
+    /// The search index, waiting for it to be built if the server has just started
+    /// (block in a blocking context only).
+    pub fn index(&self) -> &Index {
+        self.index.wait()
     }
 
     /// A validator for the answer to `request_key` on `today`: the answer is a
@@ -267,10 +294,20 @@ impl Snapshots {
         Ok(Snapshots::from_catalogue(catalogue, source))
     }
 
-    /// Serves an already loaded catalogue; reloads read `source`.
+    /// Serves an already loaded catalogue; reloads read `source`. The search index
+    /// is built on a thread of its own, so everything but search and suggest can be
+    /// served while it is built; those wait for it ([`Snapshot::index`]).
     pub fn from_catalogue(catalogue: Catalogue, source: Source) -> Snapshots {
+        let snapshot = Arc::new(Snapshot::unindexed(catalogue, 1));
+        let building = snapshot.clone();
+        let spawned = std::thread::Builder::new()
+            .name("search-index".to_owned())
+            .spawn(move || building.build_index());
+        if spawned.is_err() {
+            snapshot.build_index();
+        }
         Snapshots {
-            current: ArcSwap::from_pointee(Snapshot::new(catalogue, 1)),
+            current: ArcSwap::new(snapshot),
             source,
             generations: AtomicU64::new(1),
         }

@@ -229,12 +229,18 @@ pub struct Readiness {
     /// Number of the serving snapshot (1 at start, +1 per successful reload).
     #[schema(example = 1)]
     pub generation: u64,
+    /// `building` while the search index is built after start-up (search and
+    /// suggest requests then wait for it), `ready` after.
+    #[schema(example = "ready")]
+    pub search_index: &'static str,
 }
 
 /// Readiness probe
 ///
 /// Answers `200` once the catalogue is loaded and validated (the process refuses to
-/// start otherwise), with the catalogue's size and snapshot generation.
+/// start otherwise), with the catalogue's size and snapshot generation. The search
+/// index is built beside it right after start-up (`search_index: building`):
+/// everything is served meanwhile, search and suggest answers wait for the index.
 ///
 /// `curl -s http://localhost:8080/readyz`
 #[utoipa::path(
@@ -255,6 +261,11 @@ pub async fn readyz(
             status: "ready",
             technologies: snapshot.catalogue.len(),
             generation: snapshot.generation,
+            search_index: if snapshot.index_if_built().is_some() {
+                "ready"
+            } else {
+                "building"
+            },
         }))
 }
 

@@ -282,7 +282,7 @@ pub async fn search(
     let q = query_text(&query)?;
     let pagination = query.pagination()?;
     let filters = Filters::parse(&query)?;
-    let snapshot = state.snapshots.current();
+    let snapshot = indexed_snapshot(&req, &state).await?;
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let started = Instant::now();
         let catalogue = &snapshot.catalogue;
@@ -290,13 +290,13 @@ pub async fn search(
         let technologies = catalogue.technologies();
         let window = pagination.range(usize::MAX);
         let results = if filters.is_empty() {
-            snapshot.index.search_all(q, window)
+            snapshot.index().search_all(q, window)
         } else {
-            snapshot.index.search(q, window, |position| {
+            snapshot.index().search(q, window, |position| {
                 filters.admit(catalogue, position, today)
             })
         };
-        let mut highlighter = snapshot.index.highlighter(&results.plan);
+        let mut highlighter = snapshot.index().highlighter(&results.plan);
         let items: Vec<SearchHit<'_>> = results
             .hits
             .iter()
@@ -422,11 +422,11 @@ pub async fn suggest(
     let q = query_text(&query)?;
     let max = engine::MAX_SUGGESTIONS as u32;
     let limit = query.integer("limit", 1, max, max)?;
-    let snapshot = state.snapshots.current();
+    let snapshot = indexed_snapshot(&req, &state).await?;
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let technologies = snapshot.catalogue.technologies();
         let items = snapshot
-            .index
+            .index()
             .suggest(q, limit as usize)
             .into_iter()
             .map(|position| {
@@ -447,4 +447,24 @@ pub async fn suggest(
             },
         )
     })
+}
+
+/// The serving snapshot with its search index built: right after start-up the
+/// first snapshot's index may still be building, and the request waits for it on
+/// the blocking pool rather than holding up its worker.
+async fn indexed_snapshot(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<std::sync::Arc<crate::snapshot::Snapshot>, ApiError> {
+    let snapshot = state.snapshots.current();
+    if snapshot.index_if_built().is_some() {
+        return Ok(snapshot);
+    }
+    let waiting = snapshot.clone();
+    web::block(move || {
+        waiting.index();
+    })
+    .await
+    .map_err(|e| ApiError::internal(req, &e))?;
+    Ok(snapshot)
 }

@@ -496,3 +496,23 @@ async fn refusals_are_readable_from_other_origins() {
     too_long.problem(414);
     assert_eq!(too_long.header("access-control-allow-origin"), Some("*"));
 }
+
+#[actix_web::test]
+async fn search_right_after_start_waits_for_the_index_and_readyz_tells() {
+    let state = state_with(HttpSettings {
+        access_log: false,
+        rate_limit: None,
+        ..HttpSettings::default()
+    });
+    // The index is built on its own thread; these requests may arrive before it is
+    // done and must get the full answer, not an error.
+    let suggest = call_with_state(TestRequest::get().uri("/v1/suggest?q=dja"), state.clone()).await;
+    assert_eq!(suggest.status, 200);
+    assert_eq!(suggest.json()["items"][0]["id"], "django");
+    let search =
+        call_with_state(TestRequest::get().uri("/v1/search?q=pyhton"), state.clone()).await;
+    assert_eq!(search.status, 200);
+    assert_eq!(search.json()["items"][0]["id"], "python");
+    let ready = call_with_state(TestRequest::get().uri("/readyz"), state).await;
+    assert_eq!(ready.json()["search_index"], "ready");
+}
