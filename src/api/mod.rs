@@ -158,19 +158,12 @@ fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Co
 )]
 struct ApiDoc;
 
-/// Registers every documented route on `app` and returns the app with the OpenAPI
-/// document the registrations produced. Routes and their documentation are one
-/// registration, so the document cannot miss an endpoint.
-fn register<T>(app: App<T>) -> (App<T>, OpenApiDocument)
-where
-    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
-{
-    let (app, mut document) = app
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .service(
-            scope::scope("/v1")
-                .service(technologies::list_technologies)
+/// Every route, on `$app` with the `/v1` routes in `$v1`: one list for the
+/// documented registration ([`register`]) and the plain one each worker uses.
+macro_rules! with_routes {
+    ($app:expr, $v1:expr) => {
+        $app.service(
+            $v1.service(technologies::list_technologies)
                 .service(technologies::get_technology)
                 .service(technologies::get_releases)
                 .service(technologies::get_related)
@@ -188,7 +181,21 @@ where
         .service(meta::healthz)
         .service(meta::readyz)
         .service(meta::metrics)
-        .split_for_parts();
+    };
+}
+
+/// Registers every documented route on `app` and returns the app with the OpenAPI
+/// document the registrations produced. Routes and their documentation come from
+/// one list ([`with_routes!`]), so the document cannot miss an endpoint.
+fn register<T>(app: App<T>) -> (App<T>, OpenApiDocument)
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let (app, mut document) = with_routes!(
+        app.into_utoipa_app().openapi(ApiDoc::openapi()),
+        scope::scope("/v1")
+    )
+    .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
     (app, document)
 }
@@ -328,8 +335,10 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, _) = register(App::new());
-    app.app_data(state)
+    // Workers register the same routes without making their documentation again
+    // (the document is made once per process: `openapi()`).
+    with_routes!(App::new(), web::scope("/v1"))
+        .app_data(state)
         .service(
             SwaggerUi::new("/swagger-ui/{_:.*}")
                 .url(OPENAPI_PATH, openapi())
