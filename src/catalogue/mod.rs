@@ -202,10 +202,16 @@ impl Catalogue {
         let mut parsed = Vec::with_capacity(files.len());
         // Two threads parse the files (start-up time is mostly this and indexing).
         let (first, second) = files.split_at(files.len() / 2);
+        // Each thread also runs the checks that need one entry only.
         let parse = |files: &[SourceFile]| {
             files
                 .iter()
-                .map(|file| parse_json::<Technology>(file).map(|t| (file.path.clone(), t)))
+                .map(|file| {
+                    parse_json::<Technology>(file).map(|t| {
+                        let found = validate::entry(&file.path, &t);
+                        (file.path.clone(), t, found)
+                    })
+                })
                 .collect::<Vec<_>>()
         };
         let (first, second) = std::thread::scope(|scope| {
@@ -214,9 +220,13 @@ impl Catalogue {
             (first, other.join())
         });
         let second = second.unwrap_or_else(|_| parse(files.split_at(files.len() / 2).1));
+        let mut found = Vec::new();
         for result in first.into_iter().chain(second) {
             match result {
-                Ok(entry) => parsed.push(entry),
+                Ok((path, technology, entry_errors)) => {
+                    parsed.push((path, technology));
+                    found.extend(entry_errors);
+                }
                 Err(error) => errors.push(error),
             }
         }
@@ -227,7 +237,7 @@ impl Catalogue {
                 Err(error) => errors.push(error),
             }
         }
-        let mut found = validate::catalogue(&parsed);
+        found.extend(validate::across_entries(&parsed));
         found.extend(validate::lifecycles(&parsed, &stored_lifecycles));
         for error in &mut found {
             let text = files

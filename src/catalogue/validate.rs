@@ -79,7 +79,7 @@ impl Checker<'_> {
 }
 
 /// Checks one entry on its own: required text, slugs, URLs, years.
-fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
+pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
     let mut check = Checker {
         file,
         errors: Vec::new(),
@@ -189,13 +189,10 @@ fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
     check.errors
 }
 
-/// Checks the whole catalogue: every entry, then what spans entries (unique ids,
-/// names and aliases; relations that resolve).
-pub fn catalogue(entries: &[(String, Technology)]) -> Vec<LoadError> {
-    let mut errors: Vec<LoadError> = entries
-        .iter()
-        .flat_map(|(file, technology)| entry(file, technology))
-        .collect();
+/// The checks that look at several entries at once (uniqueness, relations); a
+/// catalogue is valid when these and [`entry`] on each entry find nothing.
+pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
+    let mut errors = Vec::new();
 
     // Every id, name and alias names one entry only, case-insensitively.
     let mut owners: HashMap<String, &str> = HashMap::new();
