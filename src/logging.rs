@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::Version;
 
@@ -56,14 +56,29 @@ impl Write for ChannelWriter {
     }
 }
 
+/// Bytes the writer gathers before one write to standard error.
+const BATCH: usize = 32 * 1024;
+/// Longest a line waits for others to share its write.
+const LINGER: Duration = Duration::from_millis(5);
+
 fn write_lines(receiver: Receiver<Vec<u8>>) {
     let stderr = io::stderr();
+    let mut batch = Vec::with_capacity(BATCH * 2);
     while let Ok(first) = receiver.recv() {
-        let mut out = stderr.lock();
-        let _ = out.write_all(&first);
-        while let Ok(more) = receiver.try_recv() {
-            let _ = out.write_all(&more);
+        batch.extend_from_slice(&first);
+        // Under load lines come faster than writes: gather them (up to BATCH bytes
+        // or LINGER) so one write carries hundreds; a lone line waits ≤ LINGER.
+        let deadline = Instant::now() + LINGER;
+        while batch.len() < BATCH {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match receiver.recv_timeout(left) {
+                Ok(more) => batch.extend_from_slice(&more),
+                Err(_) => break,
+            }
         }
+        let mut out = stderr.lock();
+        let _ = out.write_all(&batch);
+        batch.clear();
         let dropped = DROPPED.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             let _ = writeln!(
