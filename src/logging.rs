@@ -1,14 +1,16 @@
-//! Logs written off the request path: env_logger formats each line into a channel,
-//! and one thread writes them to standard error in batches. A synchronous write
-//! per access-log line cost 20–40% of throughput; this costs a channel send. When
-//! the writer falls behind by [`CAPACITY`] lines, new lines are dropped and counted
-//! rather than slowing requests.
+//! Logs written off the request path: lines (env_logger's, and access-log lines
+//! formatted here) are appended to one shared buffer under a short lock, and one
+//! thread writes what has gathered to standard error every few milliseconds. A
+//! synchronous write per access-log line cost 20–40 % of throughput, and a channel
+//! send per line still woke the writer (a futex call and a context switch) for
+//! every request, ~30 %; appending costs a lock and a copy. When more than
+//! [`MAX_PENDING`] bytes wait, new lines are dropped and counted rather than
+//! slowing requests.
 
 use std::io::{self, Write};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::Version;
 
@@ -17,94 +19,109 @@ use crate::api::middleware::AccessRecord;
 /// The log target of access-log lines (`RUST_LOG=stackatlas::access=off` mutes them).
 pub const ACCESS_TARGET: &str = "stackatlas::access";
 
-/// Lines that may wait for the writer.
-const CAPACITY: usize = 65_536;
+/// Most bytes that may wait for the writer.
+const MAX_PENDING: usize = 8 * 1024 * 1024;
+/// How often the writer looks for lines while they keep coming.
+const BUSY_INTERVAL: Duration = Duration::from_millis(5);
+/// How often it looks when there were none (it backs off up to this).
+const IDLE_INTERVAL: Duration = Duration::from_millis(50);
 
 static DROPPED: AtomicU64 = AtomicU64::new(0);
-/// The writer thread's channel, for access-log lines formatted here.
-static WRITER: OnceLock<SyncSender<Vec<u8>>> = OnceLock::new();
+/// Lines waiting for the writer.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Whether the writer thread runs (else lines go straight to standard error).
+static WRITER_RUNS: AtomicBool = AtomicBool::new(false);
 /// Whether `RUST_LOG` lets access-log lines through.
 static ACCESS_ON: AtomicBool = AtomicBool::new(false);
 
-/// A `Write` that hands each formatted line to the writer thread.
-struct ChannelWriter {
-    sender: SyncSender<Vec<u8>>,
+/// Hands a whole line to the writer.
+fn push(line: &[u8]) {
+    if !WRITER_RUNS.load(Ordering::Relaxed) {
+        let _ = io::stderr().write_all(line);
+        return;
+    }
+    if let Ok(mut pending) = PENDING.lock() {
+        if pending.len() + line.len() > MAX_PENDING {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        } else {
+            pending.extend_from_slice(line);
+        }
+    }
+}
+
+/// A `Write` that hands each formatted env_logger record to the writer.
+struct PendingWriter {
     line: Vec<u8>,
 }
 
-impl Write for ChannelWriter {
+impl Write for PendingWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.line.extend_from_slice(buf);
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if self.line.is_empty() {
-            return Ok(());
-        }
-        let line = std::mem::take(&mut self.line);
-        match self.sender.try_send(line) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(TrySendError::Disconnected(line)) => {
-                let _ = io::stderr().write_all(&line);
-            }
+        if !self.line.is_empty() {
+            push(&self.line);
+            self.line.clear();
         }
         Ok(())
     }
 }
 
-/// Bytes the writer gathers before one write to standard error.
-const BATCH: usize = 32 * 1024;
-/// Longest a line waits for others to share its write.
-const LINGER: Duration = Duration::from_millis(5);
-
-fn write_lines(receiver: Receiver<Vec<u8>>) {
-    let stderr = io::stderr();
-    let mut batch = Vec::with_capacity(BATCH * 2);
-    while let Ok(first) = receiver.recv() {
-        batch.extend_from_slice(&first);
-        // Under load lines come faster than writes: gather them (up to BATCH bytes
-        // or LINGER) so one write carries hundreds; a lone line waits ≤ LINGER.
-        let deadline = Instant::now() + LINGER;
-        while batch.len() < BATCH {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match receiver.recv_timeout(left) {
-                Ok(more) => batch.extend_from_slice(&more),
-                Err(_) => break,
-            }
-        }
-        let mut out = stderr.lock();
-        let _ = out.write_all(&batch);
-        batch.clear();
-        let dropped = DROPPED.swap(0, Ordering::Relaxed);
-        if dropped > 0 {
-            let _ = writeln!(
-                out,
-                "[log] {dropped} log lines dropped: the log writer fell behind"
-            );
-        }
-        let _ = out.flush();
+/// Writes what has gathered; true when there was something.
+fn write_pending(spare: &mut Vec<u8>) -> bool {
+    if let Ok(mut pending) = PENDING.lock() {
+        std::mem::swap(&mut *pending, spare);
     }
+    let dropped = DROPPED.swap(0, Ordering::Relaxed);
+    if spare.is_empty() && dropped == 0 {
+        return false;
+    }
+    let mut out = io::stderr().lock();
+    let _ = out.write_all(spare);
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "[log] {dropped} log lines dropped: the log writer fell behind"
+        );
+    }
+    let _ = out.flush();
+    spare.clear();
+    true
+}
+
+fn write_lines() {
+    let mut spare = Vec::new();
+    let mut interval = BUSY_INTERVAL;
+    loop {
+        std::thread::sleep(interval);
+        interval = if write_pending(&mut spare) {
+            BUSY_INTERVAL
+        } else {
+            (interval * 2).min(IDLE_INTERVAL)
+        };
+    }
+}
+
+/// Writes every waiting line now (before the process exits).
+pub fn flush() {
+    write_pending(&mut Vec::new());
 }
 
 /// Starts logging at `RUST_LOG` (default `info`) through the writer thread.
 pub fn init() {
-    let (sender, receiver) = mpsc::sync_channel(CAPACITY);
     let spawned = std::thread::Builder::new()
         .name("log-writer".to_owned())
-        .spawn(move || write_lines(receiver));
+        .spawn(write_lines);
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     // Plain text: styling each line only to strip the styles again cost ~4% of a
     // request in the profile.
     builder.write_style(env_logger::WriteStyle::Never);
     if spawned.is_ok() {
-        let _ = WRITER.set(sender.clone());
-        builder.target(env_logger::Target::Pipe(Box::new(ChannelWriter {
-            sender,
+        WRITER_RUNS.store(true, Ordering::Relaxed);
+        builder.target(env_logger::Target::Pipe(Box::new(PendingWriter {
             line: Vec::with_capacity(256),
         })));
     }
@@ -177,20 +194,7 @@ pub fn access(record: &AccessRecord<'_>) {
         line.push(b'-');
     }
     line.extend_from_slice(b"\"\n");
-    match WRITER.get() {
-        Some(sender) => match sender.try_send(line) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(TrySendError::Disconnected(line)) => {
-                let _ = io::stderr().write_all(&line);
-            }
-        },
-        None => {
-            let _ = io::stderr().write_all(&line);
-        }
-    }
+    push(&line);
 }
 
 /// `2026-11-26T03:04:05Z`, the current second in UTC; computed once per second

@@ -42,7 +42,9 @@ fn print_json(value: Result<String, serde_json::Error>, what: &str) -> ExitCode 
 
 fn main() -> ExitCode {
     tune_allocator();
-    serve()
+    let code = serve();
+    stackatlas::logging::flush(); // what the log writer has not written yet
+    code
 }
 
 #[actix_web::main]
@@ -110,7 +112,6 @@ async fn serve() -> ExitCode {
     match server.run().await {
         Ok(()) => {
             log::info!("stopped");
-            std::thread::sleep(Duration::from_millis(50)); // let the log writer drain
             ExitCode::SUCCESS
         }
         Err(error) => {
