@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use actix_web::http::Version;
 
 use crate::api::middleware::AccessRecord;
+use crate::catalogue::Date;
 
 /// The log target of access-log lines (`RUST_LOG=stackatlas::access=off` mutes them).
 pub const ACCESS_TARGET: &str = "stackatlas::access";
@@ -219,23 +220,13 @@ fn timestamp(out: &mut Vec<u8>) {
     out.extend_from_slice(&text);
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic
-/// Gregorian).
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
 fn format_utc(seconds: u64) -> [u8; 20] {
-    let days = (seconds / 86_400) as i64;
+    let date = Date::from_days_since_epoch((seconds / 86_400) as i64);
     let second_of_day = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     let mut text = [0u8; 20];
     let formatted = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{date}T{:02}:{:02}:{:02}Z",
         second_of_day / 3_600,
         second_of_day / 60 % 60,
         second_of_day % 60

@@ -21,10 +21,6 @@ use super::{AppState, answer};
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The request's id, kept in its extensions for handlers and logs.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub HeaderValue);
-
 /// True for a client-sent id worth keeping: 1 to 128 characters of letters,
 /// digits, `-`, `_`, `.`, `:`.
 fn sane_request_id(value: &HeaderValue) -> bool {
@@ -147,13 +143,12 @@ pub async fn edge(
             }
             let charge = match &state.limiter {
                 Some(limiter) if is_rate_limited(req.path()) => {
-                    Some(limiter.charge(client.clone()).await)
+                    Some((limiter, limiter.charge(client.clone()).await))
                 }
                 _ => None,
             };
             match charge {
-                Some(charge) if !charge.allowed => {
-                    let limiter = state.limiter.as_ref().expect("charged by a limiter");
+                Some((limiter, charge)) if !charge.allowed => {
                     let retry = limiter.seconds_to_reset(&charge).max(1);
                     let detail = format!("this client used its request budget; retry in {retry} s");
                     let mut problem =
@@ -177,7 +172,7 @@ pub async fn edge(
                                 .map_body(|_, body| body.boxed())
                                 .map_into_left_body(),
                         };
-                    if let (Some(charge), Some(limiter)) = (charge, &state.limiter) {
+                    if let Some((limiter, charge)) = charge {
                         // A revalidation that costs the server nothing costs the
                         // client nothing.
                         let refund = response.status() == StatusCode::NOT_MODIFIED;

@@ -217,9 +217,11 @@ impl Catalogue {
         let (first, second) = std::thread::scope(|scope| {
             let other = scope.spawn(|| parse(second));
             let first = parse(first);
-            (first, other.join())
+            let second = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
         });
-        let second = second.unwrap_or_else(|_| parse(files.split_at(files.len() / 2).1));
         let mut found = Vec::new();
         for result in first.into_iter().chain(second) {
             match result {

@@ -46,10 +46,8 @@ impl Checker<'_> {
     }
 
     fn non_blank(&mut self, field: &str, text: &str) {
-        if text.trim().is_empty() {
-            self.fail(field, "must not be empty");
-        } else if text.trim() != text {
-            self.fail(field, "must not start or end with white space");
+        if let Some(problem) = blank_problem(text) {
+            self.fail(field, problem);
         }
     }
 
@@ -59,8 +57,10 @@ impl Checker<'_> {
         }
         let mut seen = HashSet::new();
         for (position, item) in items.iter().enumerate() {
-            if item.trim().is_empty() || item.trim() != item {
-                self.non_blank(&format!("{field}[{position}]"), item);
+            // The field's name is made only for a failure (this runs for every item
+            // of every entry at start-up).
+            if let Some(problem) = blank_problem(item) {
+                self.fail(format!("{field}[{position}]"), problem);
             }
             if !seen.insert(item.to_lowercase()) {
                 self.fail(
@@ -75,6 +75,17 @@ impl Checker<'_> {
         if !is_https_url(url) {
             self.fail(field, format!("`{url}` is not an absolute https URL"));
         }
+    }
+}
+
+/// What is wrong with a text that must not be blank, if anything.
+fn blank_problem(text: &str) -> Option<&'static str> {
+    if text.trim().is_empty() {
+        Some("must not be empty")
+    } else if text.trim() != text {
+        Some("must not start or end with white space")
+    } else {
+        None
     }
 }
 
