@@ -168,8 +168,12 @@ impl Catalogue {
     /// `technologies/*.json` and `lifecycle/*.json` file below `dir` (the
     /// `lifecycle` folder may be absent).
     pub fn from_dir(dir: &std::path::Path) -> Result<Catalogue, LoadErrors> {
-        let technologies = read_json_files(&dir.join("technologies"), true)?;
-        let lifecycles = read_json_files(&dir.join("lifecycle"), false)?;
+        let technologies = json_files(&dir.join("technologies"), true)?;
+        let lifecycles = json_files(&dir.join("lifecycle"), false)?
+            .into_iter()
+            .map(|path| read_file(&path))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| LoadErrors(vec![error]))?;
         let meta_path = dir.join("catalogue.json");
         let meta = match std::fs::read_to_string(&meta_path) {
             Ok(text) => Some(SourceFile {
@@ -185,7 +189,8 @@ impl Catalogue {
                 }]));
             }
         };
-        Catalogue::from_sources(&technologies, &lifecycles)?.with_meta(meta.as_ref())
+        let technologies: Vec<Input<'_>> = technologies.into_iter().map(Input::Disk).collect();
+        Catalogue::from_inputs(&technologies, &lifecycles)?.with_meta(meta.as_ref())
     }
 
     /// Parses and validates technology files into a catalogue without lifecycles.
@@ -198,42 +203,50 @@ impl Catalogue {
         files: &[SourceFile],
         lifecycle_files: &[SourceFile],
     ) -> Result<Catalogue, LoadErrors> {
+        let inputs: Vec<Input<'_>> = files.iter().map(Input::Loaded).collect();
+        Catalogue::from_inputs(&inputs, lifecycle_files)
+    }
+
+    /// Parses and validates technology files (read from disk by the parsing
+    /// threads where they are not loaded yet) and lifecycle files.
+    fn from_inputs(
+        inputs: &[Input<'_>],
+        lifecycle_files: &[SourceFile],
+    ) -> Result<Catalogue, LoadErrors> {
         let mut errors = Vec::new();
-        let mut parsed = Vec::with_capacity(files.len());
-        // Two threads parse the files (start-up time is mostly this and indexing).
-        let (first, second) = files.split_at(files.len() / 2);
-        // Each thread also runs the checks that need one entry only.
-        let parse = |files: &[SourceFile]| {
-            files
-                .iter()
-                .map(|file| {
-                    parse_json::<Technology>(file).map(|t| {
-                        let found = validate::entry(&file.path, &t);
-                        (file.path.clone(), t, found)
-                    })
-                })
-                .collect::<Vec<_>>()
-        };
+        let mut parsed = Vec::with_capacity(inputs.len());
+        // Two threads read and parse the files (start-up time is mostly this and
+        // indexing); each also runs the checks that need one entry only and hashes
+        // the file for the fingerprint, so a file's text is dropped once parsed.
+        let (first, second) = inputs.split_at(inputs.len() / 2);
         let (first, second) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| parse(second));
-            let first = parse(first);
+            let other = scope.spawn(|| second.iter().map(Parsed::of).collect::<Vec<_>>());
+            let first = first.iter().map(Parsed::of).collect::<Vec<_>>();
             let second = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (first, second)
         });
         let mut found = Vec::new();
+        let mut hasher = std::hash::DefaultHasher::new();
+        // Texts of the files with a problem, to say where in the file it is.
+        let mut kept: HashMap<String, String> = HashMap::new();
         for result in first.into_iter().chain(second) {
             match result {
-                Ok((path, technology, entry_errors)) => {
-                    parsed.push((path, technology));
-                    found.extend(entry_errors);
+                Ok(parsed_file) => {
+                    std::hash::Hasher::write_u64(&mut hasher, parsed_file.hash);
+                    if let Some(text) = parsed_file.kept_text {
+                        kept.insert(parsed_file.path.clone(), text);
+                    }
+                    parsed.push((parsed_file.path, parsed_file.technology));
+                    found.extend(parsed_file.errors);
                 }
                 Err(error) => errors.push(error),
             }
         }
         let mut stored_lifecycles = Vec::with_capacity(lifecycle_files.len());
         for file in lifecycle_files {
+            std::hash::Hasher::write_u64(&mut hasher, file_hash(&file.path, &file.text));
             match parse_json::<StoredLifecycle>(file) {
                 Ok(lifecycle) => stored_lifecycles.push((file.path.clone(), lifecycle)),
                 Err(error) => errors.push(error),
@@ -242,12 +255,20 @@ impl Catalogue {
         found.extend(validate::across_entries(&parsed));
         found.extend(validate::lifecycles(&parsed, &stored_lifecycles));
         for error in &mut found {
-            let text = files
+            let loaded = inputs
                 .iter()
+                .filter_map(|input| match input {
+                    Input::Loaded(file) => Some(*file),
+                    Input::Disk(_) => None,
+                })
                 .chain(lifecycle_files)
                 .find(|f| f.path == error.file)
-                .map(|f| f.text.as_str());
-            if let Some((line, column)) = text.and_then(|text| locate(text, &error.field)) {
+                .map(|f| std::borrow::Cow::Borrowed(f.text.as_str()));
+            // A file whose problem shows only beside other entries is read again.
+            let text = loaded
+                .or_else(|| kept.get(&error.file).map(|t| t.as_str().into()))
+                .or_else(|| std::fs::read_to_string(&error.file).ok().map(Into::into));
+            if let Some((line, column)) = text.and_then(|text| locate(&text, &error.field)) {
                 error.file = format!("{}:{line}:{column}", error.file);
             }
         }
@@ -256,22 +277,14 @@ impl Catalogue {
             return Err(LoadErrors(errors));
         }
         let lifecycle_as_of = stored_lifecycles.iter().map(|(_, l)| l.as_of).min();
-        let mut hasher = std::hash::DefaultHasher::new();
-        for file in files.iter().chain(lifecycle_files) {
-            std::hash::Hash::hash(&(&file.path, &file.text), &mut hasher);
-        }
         let fingerprint = std::hash::Hasher::finish(&hasher);
         let mut by_product: HashMap<String, StoredLifecycle> = stored_lifecycles
             .into_iter()
             .map(|(_, l)| (l.product.clone(), l))
             .collect();
         let mut technologies: Vec<Technology> = parsed.into_iter().map(|(_, t)| t).collect();
-        technologies.sort_by(|a, b| {
-            a.name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        // Ids are unique, so the order is total; each name is lowercased once.
+        technologies.sort_by_cached_key(|t| (t.name.to_lowercase(), t.id.clone()));
         let by_id = technologies
             .iter()
             .enumerate()
@@ -437,7 +450,71 @@ fn normalise_purl(purl: &str, keep_qualifiers: bool) -> String {
     }
 }
 
-fn read_json_files(dir: &std::path::Path, required: bool) -> Result<Vec<SourceFile>, LoadErrors> {
+/// A technology file to parse: already in memory, or to be read from disk.
+enum Input<'a> {
+    Loaded(&'a SourceFile),
+    Disk(std::path::PathBuf),
+}
+
+/// A technology file parsed and checked on its own.
+struct Parsed {
+    path: String,
+    technology: Technology,
+    /// What [`validate::entry`] found.
+    errors: Vec<LoadError>,
+    /// Hash of the path and text, for the catalogue's fingerprint.
+    hash: u64,
+    /// The text of a file read from disk that has a problem.
+    kept_text: Option<String>,
+}
+
+impl Parsed {
+    fn of(input: &Input<'_>) -> Result<Parsed, LoadError> {
+        let read;
+        let (file, from_disk) = match input {
+            Input::Loaded(file) => (*file, false),
+            Input::Disk(path) => {
+                read = read_file(path)?;
+                (&read, true)
+            }
+        };
+        let technology = parse_json::<Technology>(file)?;
+        let errors = validate::entry(&file.path, &technology);
+        Ok(Parsed {
+            hash: file_hash(&file.path, &file.text),
+            kept_text: (from_disk && !errors.is_empty()).then(|| file.text.clone()),
+            path: file.path.clone(),
+            technology,
+            errors,
+        })
+    }
+}
+
+/// Hash of a file's path and text.
+fn file_hash(path: &str, text: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&(path, text), &mut hasher);
+    std::hash::Hasher::finish(&hasher)
+}
+
+/// Reads one data file.
+fn read_file(path: &std::path::Path) -> Result<SourceFile, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        file: path.display().to_string(),
+        field: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    Ok(SourceFile {
+        path: path.display().to_string(),
+        text,
+    })
+}
+
+/// The `*.json` files of a directory, in name order.
+fn json_files(
+    dir: &std::path::Path,
+    required: bool,
+) -> Result<Vec<std::path::PathBuf>, LoadErrors> {
     let fail = |file: &std::path::Path, message: String| {
         LoadErrors(vec![LoadError {
             file: file.display().to_string(),
@@ -461,17 +538,9 @@ fn read_json_files(dir: &std::path::Path, required: bool) -> Result<Vec<SourceFi
             paths.push(path);
         }
     }
-    paths.sort();
-    let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| fail(&path, format!("cannot read the file: {e}")))?;
-        files.push(SourceFile {
-            path: path.display().to_string(),
-            text,
-        });
-    }
-    Ok(files)
+    // One folder: comparing whole paths as bytes orders them by file name.
+    paths.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    Ok(paths)
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(file: &SourceFile) -> Result<T, LoadError> {

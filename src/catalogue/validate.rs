@@ -2,6 +2,7 @@
 //! the file, the field and the rule, so the server refuses to start on bad data and
 //! `cargo test` fails with the same words.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::lifecycle::StoredLifecycle;
@@ -55,14 +56,22 @@ impl Checker<'_> {
         if required && items.is_empty() {
             self.fail(field, "must list at least one item");
         }
-        let mut seen = HashSet::new();
+        // Short lists (all of them, in practice) are compared pairwise; long ones
+        // through a set.
+        let mut seen = (items.len() > 32).then(HashSet::new);
         for (position, item) in items.iter().enumerate() {
             // The field's name is made only for a failure (this runs for every item
             // of every entry at start-up).
             if let Some(problem) = blank_problem(item) {
                 self.fail(format!("{field}[{position}]"), problem);
             }
-            if !seen.insert(item.to_lowercase()) {
+            let repeated = match &mut seen {
+                Some(seen) => !seen.insert(lowercase(item)),
+                None => items[..position]
+                    .iter()
+                    .any(|earlier| same_lowercase(earlier, item)),
+            };
+            if repeated {
                 self.fail(
                     format!("{field}[{position}]"),
                     format!("`{item}` is listed twice"),
@@ -76,6 +85,47 @@ impl Checker<'_> {
             self.fail(field, format!("`{url}` is not an absolute https URL"));
         }
     }
+}
+
+/// True when two texts are equal once lowercased (without allocating when both
+/// are ASCII).
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// A text lowercased, borrowed when it already is.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// True when `license` is a valid SPDX expression; the few distinct expressions
+/// of a catalogue are parsed once per thread.
+fn valid_license(license: &str) -> Result<(), String> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<HashMap<String, Result<(), String>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(known) = seen.get(license) {
+            return known.clone();
+        }
+        let verdict = spdx::Expression::parse(license)
+            .map(|_| ())
+            .map_err(|error| error.to_string());
+        seen.insert(license.to_owned(), verdict.clone());
+        verdict
+    })
 }
 
 /// What is wrong with a text that must not be blank, if anything.
@@ -104,8 +154,12 @@ pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
             ),
         );
     }
-    let expected_name = format!("{}.json", technology.id);
-    if !file.ends_with(&format!("/{expected_name}")) && file != expected_name {
+    let named_after_id = file
+        .strip_suffix(".json")
+        .and_then(|stem| stem.strip_suffix(technology.id.as_str()))
+        .is_some_and(|folder| folder.is_empty() || folder.ends_with('/'));
+    if !named_after_id {
+        let expected_name = format!("{}.json", technology.id);
         check.fail(
             "id",
             format!("must match the file name (expected the file to be named {expected_name})"),
@@ -129,7 +183,9 @@ pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
     }
     check.text_list("sources", &technology.sources, true);
     for (position, source) in technology.sources.iter().enumerate() {
-        check.url(&format!("sources[{position}]"), source);
+        if !is_https_url(source) {
+            check.url(&format!("sources[{position}]"), source);
+        }
     }
     for (field, value) in [
         ("website", &technology.website),
@@ -144,7 +200,7 @@ pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
         check.non_blank("developer", developer);
     }
     if let Some(license) = &technology.license
-        && let Err(error) = spdx::Expression::parse(license)
+        && let Err(error) = valid_license(license)
     {
         check.fail(
             "license",
@@ -205,28 +261,34 @@ pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
 pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
     let mut errors = Vec::new();
 
-    // Every id, name and alias names one entry only, case-insensitively.
-    let mut owners: HashMap<String, &str> = HashMap::new();
+    // Every id, name and alias names one entry only, case-insensitively. Field
+    // names and messages are made only for a failure.
+    let mut owners: HashMap<Cow<'_, str>, &str> = HashMap::with_capacity(entries.len() * 3);
     for (file, technology) in entries {
-        let mut keys = vec![("id".to_owned(), technology.id.clone())];
-        keys.push(("name".to_owned(), technology.name.clone()));
-        keys.extend(
-            technology
-                .aliases
-                .iter()
-                .enumerate()
-                .map(|(position, alias)| (format!("aliases[{position}]"), alias.clone())),
-        );
-        let mut own = HashSet::new();
-        for (field, key) in keys {
-            let key = key.to_lowercase();
-            if !own.insert(key.clone()) {
+        let keys = [(None, &technology.id), (None, &technology.name)]
+            .into_iter()
+            .chain(
+                technology
+                    .aliases
+                    .iter()
+                    .enumerate()
+                    .map(|(p, a)| (Some(p), a)),
+            );
+        let mut own: Vec<Cow<'_, str>> = Vec::new();
+        for (alias_position, key) in keys {
+            let key = lowercase(key);
+            if own.contains(&key) {
                 continue; // a name equal to the id is fine within one entry
             }
-            match owners.get(key.as_str()) {
+            own.push(key.clone());
+            match owners.get(&key) {
                 Some(owner) if *owner != technology.id => errors.push(LoadError {
                     file: file.clone(),
-                    field,
+                    field: match alias_position {
+                        Some(position) => format!("aliases[{position}]"),
+                        None if key == lowercase(&technology.id) => "id".to_owned(),
+                        None => "name".to_owned(),
+                    },
                     message: format!("`{key}` already names the entry `{owner}` (ids, names and aliases are unique, case-insensitively)"),
                 }),
                 _ => {
@@ -237,35 +299,25 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
     }
 
     // Identifiers name one entry only.
-    let mut identifier_owners: HashMap<(&str, String), &str> = HashMap::new();
+    let mut identifier_owners: HashMap<(&str, Cow<'_, str>), &str> = HashMap::new();
     for (file, technology) in entries {
         let ids = &technology.identifiers;
         let keyed = ids
             .purl
             .iter()
             .enumerate()
-            .map(|(p, v)| ("purl", format!("identifiers.purl[{p}]"), v))
-            .chain(
-                ids.cpe
-                    .iter()
-                    .enumerate()
-                    .map(|(p, v)| ("cpe", format!("identifiers.cpe[{p}]"), v)),
-            )
-            .chain(
-                ids.endoflife
-                    .iter()
-                    .map(|v| ("endoflife", "identifiers.endoflife".to_owned(), v)),
-            )
-            .chain(
-                ids.linguist
-                    .iter()
-                    .map(|v| ("linguist", "identifiers.linguist".to_owned(), v)),
-            );
-        for (scheme, field, value) in keyed {
-            match identifier_owners.insert((scheme, value.to_lowercase()), &technology.id) {
+            .map(|(p, v)| ("purl", Some(p), v))
+            .chain(ids.cpe.iter().enumerate().map(|(p, v)| ("cpe", Some(p), v)))
+            .chain(ids.endoflife.iter().map(|v| ("endoflife", None, v)))
+            .chain(ids.linguist.iter().map(|v| ("linguist", None, v)));
+        for (scheme, position, value) in keyed {
+            match identifier_owners.insert((scheme, lowercase(value)), &technology.id) {
                 Some(owner) if owner != technology.id => errors.push(LoadError {
                     file: file.clone(),
-                    field,
+                    field: match position {
+                        Some(position) => format!("identifiers.{scheme}[{position}]"),
+                        None => format!("identifiers.{scheme}"),
+                    },
                     message: format!("`{value}` already identifies the entry `{owner}`"),
                 }),
                 _ => {}
@@ -290,9 +342,7 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
         .collect();
     for (file, technology) in entries {
         for (relation, targets) in relation_lists(technology) {
-            let mut seen = HashSet::new();
             for (position, target) in targets.iter().enumerate() {
-                let field = format!("relations.{relation}[{position}]");
                 let expected: &[Kind] = match relation {
                     "written_in" | "for_language" => &[Kind::Language],
                     "runs_on" => &[Kind::Runtime, Kind::Platform],
@@ -302,7 +352,7 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
                     Some(format!("`{target}` points at the entry itself"))
                 } else if !kinds.contains_key(target.as_str()) {
                     Some(format!("`{target}` is not the id of any entry"))
-                } else if !seen.insert(target) {
+                } else if targets[..position].contains(target) {
                     Some(format!("`{target}` is listed twice"))
                 } else if !expected.is_empty() && !expected.contains(&kinds[target.as_str()]) {
                     let names: Vec<&str> = expected.iter().map(|k| k.as_str()).collect();
@@ -324,7 +374,7 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
                 if let Some(message) = message {
                     errors.push(LoadError {
                         file: file.clone(),
-                        field,
+                        field: format!("relations.{relation}[{position}]"),
                         message,
                     });
                 }

@@ -258,3 +258,119 @@ fn lifecycle_rules_name_file_and_field() {
         "{missing}"
     );
 }
+
+#[test]
+fn a_repeat_in_a_list_is_rejected_case_insensitively() {
+    let mut a = entry("alpha");
+    a["strengths"] = serde_json::json!(["Fast", "small", "fast"]);
+    let message = single_error(&[a]);
+    assert!(
+        message.contains("field `strengths[2]`") && message.contains("`fast` is listed twice"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_repeated_relation_is_rejected() {
+    let mut a = entry("alpha");
+    a["relations"] = serde_json::json!({"used_with": ["beta", "beta"]});
+    let message = single_error(&[a, entry("beta")]);
+    assert!(
+        message.contains("field `relations.used_with[1]`")
+            && message.contains("`beta` is listed twice"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_name_taken_by_another_entry_names_the_name_field() {
+    let a = entry("alpha");
+    let mut b = entry("beta");
+    b["name"] = "NAME OF ALPHA".into();
+    let message = single_error(&[a, b]);
+    assert!(
+        message.starts_with("data/technologies/beta.json:")
+            && message.contains("field `name`")
+            && message.contains("`name of alpha` already names the entry `alpha`"),
+        "{message}"
+    );
+}
+
+/// A data folder in the temporary directory, removed when dropped.
+struct DataDir(std::path::PathBuf);
+
+impl DataDir {
+    fn with(name: &str, entries: &[serde_json::Value]) -> DataDir {
+        let dir = std::env::temp_dir().join(format!("stackatlas-{name}-{}", std::process::id()));
+        let technologies = dir.join("technologies");
+        std::fs::create_dir_all(&technologies).expect("temporary folder");
+        for entry in entries {
+            let id = entry["id"].as_str().unwrap_or("x");
+            let text = serde_json::to_string_pretty(entry).expect("JSON");
+            std::fs::write(technologies.join(format!("{id}.json")), text).expect("write");
+        }
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_data_dir_loads_in_name_order_with_a_fingerprint_of_its_files() {
+    let entries: Vec<_> = ["delta", "alpha", "charlie", "bravo"]
+        .into_iter()
+        .map(entry)
+        .collect();
+    let dir = DataDir::with("order", &entries);
+    let catalogue = Catalogue::from_dir(&dir.0).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<&str> = catalogue
+        .technologies()
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    assert_eq!(ids, ["alpha", "bravo", "charlie", "delta"]);
+    let again = Catalogue::from_dir(&dir.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalogue.fingerprint(), again.fingerprint());
+
+    let mut changed = entry("bravo");
+    changed["summary"] = "Another summary.".into();
+    std::fs::write(
+        dir.0.join("technologies/bravo.json"),
+        serde_json::to_string_pretty(&changed).expect("JSON"),
+    )
+    .expect("write");
+    let edited = Catalogue::from_dir(&dir.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(catalogue.fingerprint(), edited.fingerprint());
+}
+
+#[test]
+fn a_data_dir_reports_every_file_at_fault_with_line_and_column() {
+    let mut a = entry("alpha");
+    a["website"] = "http://alpha.example.org/".into();
+    let mut b = entry("bravo");
+    b["aliases"] = serde_json::json!(["Name of alpha"]);
+    let mut c = entry("charlie");
+    c["colour"] = "red".into();
+    let dir = DataDir::with("faults", &[a, b, c, entry("delta")]);
+    let errors = Catalogue::from_dir(&dir.0).expect_err("rejected");
+    let messages: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 3, "{errors}");
+    let folder = dir.0.join("technologies").display().to_string();
+    // Pretty-printed files put each field on its own line, so every error has
+    // a line past the first: the entry's own check, the check across entries
+    // (the file is read again) and the parse error.
+    let at = |file: &str, field: &str| {
+        messages.iter().any(|m| {
+            m.starts_with(&format!("{folder}/{file}.json:"))
+                && !m.starts_with(&format!("{folder}/{file}.json:1:"))
+                && m.contains(field)
+        })
+    };
+    assert!(at("alpha", "field `website`"), "{errors}");
+    assert!(at("bravo", "field `aliases[0]`"), "{errors}");
+    assert!(at("charlie", "colour"), "{errors}");
+}
