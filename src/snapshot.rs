@@ -40,7 +40,7 @@ impl Source {
 /// Most bytes of answers a snapshot keeps memoized.
 const MEMO_BYTES: usize = 8 * 1024 * 1024;
 /// Largest single answer worth memoizing.
-const MEMO_MAX_ANSWER: usize = 1024 * 1024;
+pub const MEMO_MAX_ANSWER: usize = 1024 * 1024;
 /// Number of independently locked memo shards.
 const MEMO_SHARDS: usize = 16;
 

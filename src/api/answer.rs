@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, AcceptEncoding, Encoding, HeaderName, HeaderValue, HttpDate};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -78,6 +79,26 @@ impl Built {
         self.headers.push((name, value));
         self
     }
+}
+
+/// An answer body too large to keep in the memo: its media type, extra headers and
+/// its bytes as a stream (made as the client reads them; compressed on the fly by
+/// `Compress` when the client asks).
+pub struct Streamed {
+    /// Its media type.
+    pub content_type: &'static str,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// The bytes.
+    pub body: BoxBody,
+}
+
+/// A freshly made answer: whole (memoized when small enough) or streamed.
+pub enum Fresh {
+    /// The whole body, in memory.
+    Whole(Built),
+    /// A body made while it is sent.
+    Streamed(Streamed),
 }
 
 /// One request's cacheable answer.
@@ -171,6 +192,16 @@ impl<'a> Cacheable<'a> {
         self,
         build: impl FnOnce() -> Result<Built, ApiError>,
     ) -> Result<HttpResponse, ApiError> {
+        self.respond_fresh(|| build().map(Fresh::Whole))
+    }
+
+    /// As [`Cacheable::respond`], for an answer that may be too large to build
+    /// whole: a streamed answer has the same validators and headers, no
+    /// `Content-Length`, and is not memoized.
+    pub fn respond_fresh(
+        self,
+        build: impl FnOnce() -> Result<Fresh, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
         let etag = self.etag();
         if self.not_modified(&etag) {
             return Ok(self.not_modified_answer(etag_value(etag), self.vary.clone()));
@@ -178,7 +209,12 @@ impl<'a> Cacheable<'a> {
         let memo = match self.snapshot.memo(self.key) {
             Some(memo) => memo,
             None => {
-                let built = build()?;
+                let built = match build()? {
+                    Fresh::Whole(built) => built,
+                    Fresh::Streamed(streamed) => {
+                        return Ok(self.stream(etag_value(etag), streamed));
+                    }
+                };
                 let headers = built
                     .headers
                     .into_iter()
@@ -209,6 +245,19 @@ impl<'a> Cacheable<'a> {
         let mut builder = HttpResponse::build(StatusCode::NOT_MODIFIED);
         self.headers(&mut builder, etag, vary);
         builder.finish()
+    }
+
+    /// A streamed answer.
+    fn stream(&self, etag: HeaderValue, streamed: Streamed) -> HttpResponse {
+        let mut builder = HttpResponse::Ok();
+        self.headers(&mut builder, etag, self.vary.clone());
+        builder.insert_header((header::CONTENT_TYPE, streamed.content_type));
+        for (name, value) in streamed.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                builder.insert_header((HeaderName::from_static(name), value));
+            }
+        }
+        builder.body(streamed.body)
     }
 
     /// The answer from `memo`, its body in `coding` (identity when `None`).

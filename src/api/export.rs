@@ -1,19 +1,26 @@
 //! `/v1/catalogue`: the whole catalogue in one answer, as JSON, NDJSON or CSV by
 //! `Accept` negotiation.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use bytes::Bytes;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::answer::{Built, Cacheable};
+use super::answer::{Built, Cacheable, Fresh, JSON, Streamed};
 use super::envelope::SCHEMA_VERSION;
 use super::filters::{Expand, Fields, technology_json};
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
 use super::technologies::TechnologyDetail;
-use crate::catalogue::{Catalogue, Date};
+use crate::catalogue::{Date, Technology};
+use crate::snapshot::{MEMO_MAX_ANSWER, Snapshot};
 
 /// Tag of the export operation in the OpenAPI document.
 pub const TAG: &str = "export";
@@ -120,7 +127,8 @@ pub struct CatalogueExport {
 /// `items`), `application/x-ndjson` (one technology per line) or `text/csv` (one row
 /// per technology; list fields joined with `; `). NDJSON and CSV carry the schema
 /// version and the catalogue's date in the `X-Schema-Version` and `Last-Modified`
-/// headers. Any other `Accept` is a 406 problem listing what is offered.
+/// headers. Any other `Accept` is a 406 problem listing what is offered. An answer
+/// over 1 MiB is sent as it is made (chunked, without `Content-Length`).
 ///
 /// `curl -s -H 'Accept: text/csv' http://localhost:8080/v1/catalogue`
 #[utoipa::path(
@@ -153,63 +161,181 @@ pub async fn export(
     let snapshot = state.snapshots.current();
     Cacheable::new(&req, &snapshot, &state.cache, format.name())
         .varying_by_accept()
-        .respond(|| {
-            let catalogue = &snapshot.catalogue;
-            let today = Date::today();
-            let built = match format {
-                Format::Json => Built::json(&req, &export_json(catalogue, today)?)?,
-                Format::Ndjson => Built {
-                    body: ndjson(catalogue, today).map_err(|e| ApiError::internal(&req, &e))?,
-                    content_type: NDJSON,
-                    headers: Vec::new(),
-                },
-                Format::Csv => Built {
-                    body: csv(catalogue).into_bytes(),
-                    content_type: CSV,
-                    headers: Vec::new(),
-                },
+        .respond_fresh(|| {
+            let content_type = match format {
+                Format::Json => JSON,
+                Format::Ndjson => NDJSON,
+                Format::Csv => CSV,
             };
-            Ok(built.with_header("x-schema-version", SCHEMA_VERSION.to_owned()))
+            let headers = vec![("x-schema-version", SCHEMA_VERSION.to_owned())];
+            // An answer that fits the memo is made whole (and kept); a larger one
+            // is sent as it is made, a chunk at a time, so memory stays bounded
+            // whatever the catalogue's size.
+            let mut writer = ExportWriter::new(snapshot.clone(), format, Date::today());
+            let mut first = Vec::new();
+            let more = writer
+                .fill(&mut first, MEMO_MAX_ANSWER + 1)
+                .map_err(|e| ApiError::internal(&req, &e))?;
+            Ok(if more {
+                Fresh::Streamed(Streamed {
+                    content_type,
+                    headers,
+                    body: BoxBody::new(ExportStream {
+                        writer,
+                        first: Some(Bytes::from(first)),
+                    }),
+                })
+            } else {
+                Fresh::Whole(Built {
+                    body: first,
+                    content_type,
+                    headers,
+                })
+            })
         })
 }
 
-fn details(catalogue: &Catalogue, today: Date) -> Vec<TechnologyDetail> {
-    catalogue
-        .technologies()
-        .iter()
-        .enumerate()
-        .map(|(position, technology)| TechnologyDetail {
-            technology: technology.clone(),
-            lifecycle: super::technologies::lifecycle_view(catalogue, position, today),
-            related: None,
-        })
-        .collect()
+/// The fields of the JSON export before its items, in [`CatalogueExport`]'s order.
+#[derive(Serialize)]
+struct ExportHead {
+    schema_version: &'static str,
+    catalogue_updated: Option<Date>,
+    lifecycle_as_of: Option<Date>,
+    total: usize,
 }
 
-fn export_json(catalogue: &Catalogue, today: Date) -> Result<CatalogueExport, ApiError> {
-    Ok(CatalogueExport {
-        schema_version: SCHEMA_VERSION,
-        catalogue_updated: catalogue.updated(),
-        lifecycle_as_of: catalogue.lifecycle_as_of(),
-        total: catalogue.len(),
-        items: details(catalogue, today),
-    })
+/// Writes the export of a snapshot an entry at a time.
+struct ExportWriter {
+    snapshot: Arc<Snapshot>,
+    format: Format,
+    today: Date,
+    /// The next entry to write; the head is written with the first.
+    next: usize,
+    /// True once the tail is written.
+    done: bool,
 }
 
-fn ndjson(catalogue: &Catalogue, today: Date) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(catalogue.len() * 4096);
-    let expand = Expand {
-        related: false,
-        lifecycle: true,
-    };
-    for position in 0..catalogue.len() {
-        serde_json::to_writer(
-            &mut out,
-            &technology_json(catalogue, position, today, expand, &Fields::default())?,
-        )?;
-        out.push(b'\n');
+impl ExportWriter {
+    fn new(snapshot: Arc<Snapshot>, format: Format, today: Date) -> ExportWriter {
+        ExportWriter {
+            snapshot,
+            format,
+            today,
+            next: 0,
+            done: false,
+        }
     }
-    Ok(out)
+
+    /// Appends to `out` until it holds at least `bytes` bytes or the export is
+    /// complete; true when there is more to write.
+    fn fill(&mut self, out: &mut Vec<u8>, bytes: usize) -> Result<bool, serde_json::Error> {
+        let catalogue = &self.snapshot.catalogue;
+        if self.done {
+            return Ok(false);
+        }
+        if self.next == 0 {
+            self.head(out)?;
+        }
+        while self.next < catalogue.len() && out.len() < bytes {
+            self.entry(out, self.next)?;
+            self.next += 1;
+        }
+        if self.next == catalogue.len() {
+            if self.format == Format::Json {
+                out.extend_from_slice(b"]}");
+            }
+            self.done = true;
+        }
+        Ok(!self.done)
+    }
+
+    fn head(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        let catalogue = &self.snapshot.catalogue;
+        match self.format {
+            Format::Json => {
+                let head = ExportHead {
+                    schema_version: SCHEMA_VERSION,
+                    catalogue_updated: catalogue.updated(),
+                    lifecycle_as_of: catalogue.lifecycle_as_of(),
+                    total: catalogue.len(),
+                };
+                serde_json::to_writer(&mut *out, &head)?;
+                out.pop(); // the closing brace: the items follow
+                out.extend_from_slice(b",\"items\":[");
+            }
+            Format::Ndjson => {}
+            Format::Csv => {
+                out.extend_from_slice(CSV_COLUMNS.join(",").as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        Ok(())
+    }
+
+    fn entry(&self, out: &mut Vec<u8>, position: usize) -> Result<(), serde_json::Error> {
+        let catalogue = &self.snapshot.catalogue;
+        match self.format {
+            Format::Json => {
+                if position > 0 {
+                    out.push(b',');
+                }
+                let detail = TechnologyDetail {
+                    technology: catalogue.technologies()[position].clone(),
+                    lifecycle: super::technologies::lifecycle_view(catalogue, position, self.today),
+                    related: None,
+                };
+                serde_json::to_writer(&mut *out, &detail)?;
+            }
+            Format::Ndjson => {
+                let expand = Expand {
+                    related: false,
+                    lifecycle: true,
+                };
+                serde_json::to_writer(
+                    &mut *out,
+                    &technology_json(catalogue, position, self.today, expand, &Fields::default())?,
+                )?;
+                out.push(b'\n');
+            }
+            Format::Csv => {
+                out.extend_from_slice(csv_row(&catalogue.technologies()[position]).as_bytes());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bytes of each chunk of a streamed export.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// A streamed export: the bytes already made, then the rest a chunk at a time
+/// (polled only as fast as the connection takes them).
+struct ExportStream {
+    writer: ExportWriter,
+    first: Option<Bytes>,
+}
+
+impl MessageBody for ExportStream {
+    type Error = serde_json::Error;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(first)));
+        }
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES + 8 * 1024);
+        Poll::Ready(match self.writer.fill(&mut chunk, CHUNK_BYTES) {
+            Err(error) => Some(Err(error)),
+            Ok(_) if chunk.is_empty() => None,
+            Ok(_) => Some(Ok(Bytes::from(chunk))),
+        })
+    }
 }
 
 /// CSV columns: scalar fields as they are, list fields joined with `; `.
@@ -245,38 +371,35 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn csv(catalogue: &Catalogue) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push_str("\r\n");
-    for t in catalogue.technologies() {
-        let r = &t.relations;
-        let cells = [
-            t.id.clone(),
-            t.name.clone(),
-            t.kind.as_str().to_owned(),
-            t.summary.clone(),
-            t.first_released.map(|y| y.to_string()).unwrap_or_default(),
-            t.license.clone().unwrap_or_default(),
-            t.developer.clone().unwrap_or_default(),
-            t.website.clone().unwrap_or_default(),
-            t.repository.clone().unwrap_or_default(),
-            t.documentation.clone().unwrap_or_default(),
-            t.aliases.join("; "),
-            t.tags.join("; "),
-            r.written_in.join("; "),
-            r.for_language.join("; "),
-            r.runs_on.join("; "),
-            r.built_on.join("; "),
-            r.alternative_to.join("; "),
-            r.used_with.join("; "),
-            t.identifiers.endoflife.clone().unwrap_or_default(),
-            t.sources.join("; "),
-        ];
-        let row: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
+/// One CSV row, with its line break.
+fn csv_row(t: &Technology) -> String {
+    let r = &t.relations;
+    let cells = [
+        t.id.clone(),
+        t.name.clone(),
+        t.kind.as_str().to_owned(),
+        t.summary.clone(),
+        t.first_released.map(|y| y.to_string()).unwrap_or_default(),
+        t.license.clone().unwrap_or_default(),
+        t.developer.clone().unwrap_or_default(),
+        t.website.clone().unwrap_or_default(),
+        t.repository.clone().unwrap_or_default(),
+        t.documentation.clone().unwrap_or_default(),
+        t.aliases.join("; "),
+        t.tags.join("; "),
+        r.written_in.join("; "),
+        r.for_language.join("; "),
+        r.runs_on.join("; "),
+        r.built_on.join("; "),
+        r.alternative_to.join("; "),
+        r.used_with.join("; "),
+        t.identifiers.endoflife.clone().unwrap_or_default(),
+        t.sources.join("; "),
+    ];
+    let row: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+    let mut line = row.join(",");
+    line.push_str("\r\n");
+    line
 }
 
 #[cfg(test)]
@@ -298,6 +421,68 @@ mod tests {
         assert_eq!(negotiate(Some("*/*;q=0.1, text/csv")), Some(Format::Csv));
         assert_eq!(negotiate(Some("text/html")), None);
         assert_eq!(negotiate(Some("application/json;q=0")), None);
+    }
+
+    /// The whole export written at once, and in small chunks.
+    fn written(snapshot: &Arc<Snapshot>, format: Format, chunk: usize) -> (Vec<u8>, Vec<u8>) {
+        let today = Date::today();
+        let mut whole = Vec::new();
+        let more = ExportWriter::new(snapshot.clone(), format, today)
+            .fill(&mut whole, usize::MAX)
+            .expect("written");
+        assert!(!more);
+        let mut writer = ExportWriter::new(snapshot.clone(), format, today);
+        let mut chunks = Vec::new();
+        let mut count = 0;
+        loop {
+            let mut part = Vec::new();
+            let more = writer.fill(&mut part, chunk).expect("written");
+            chunks.extend(part);
+            count += 1;
+            if !more {
+                break;
+            }
+        }
+        assert!(count > 10, "{count} chunks");
+        (whole, chunks)
+    }
+
+    #[test]
+    fn the_written_export_equals_its_serialized_model_in_any_chunks() {
+        let catalogue = crate::catalogue::Catalogue::embedded().expect("embedded");
+        let snapshot = Arc::new(Snapshot::new(catalogue, 1));
+        let catalogue = &snapshot.catalogue;
+        let today = Date::today();
+
+        let (whole, chunks) = written(&snapshot, Format::Json, 16 * 1024);
+        assert_eq!(whole, chunks);
+        let model = CatalogueExport {
+            schema_version: SCHEMA_VERSION,
+            catalogue_updated: catalogue.updated(),
+            lifecycle_as_of: catalogue.lifecycle_as_of(),
+            total: catalogue.len(),
+            items: (0..catalogue.len())
+                .map(|position| TechnologyDetail {
+                    technology: catalogue.technologies()[position].clone(),
+                    lifecycle: crate::api::technologies::lifecycle_view(catalogue, position, today),
+                    related: None,
+                })
+                .collect(),
+        };
+        assert_eq!(whole, serde_json::to_vec(&model).expect("JSON"));
+
+        let (whole, chunks) = written(&snapshot, Format::Ndjson, 16 * 1024);
+        assert_eq!(whole, chunks);
+        let lines: Vec<&[u8]> = whole.split(|b| *b == b'\n').collect();
+        assert_eq!(lines.len(), catalogue.len() + 1);
+        assert_eq!(lines.last(), Some(&&b""[..]));
+        let first: serde_json::Value = serde_json::from_slice(lines[0]).expect("JSON");
+        assert_eq!(first["id"], catalogue.technologies()[0].id.as_str());
+
+        let (whole, chunks) = written(&snapshot, Format::Csv, 4 * 1024);
+        assert_eq!(whole, chunks);
+        let text = String::from_utf8(whole).expect("utf-8");
+        assert_eq!(text.matches("\r\n").count(), catalogue.len() + 1);
     }
 
     #[test]

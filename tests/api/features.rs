@@ -349,3 +349,99 @@ async fn the_catalogue_exports_as_json_ndjson_and_csv() {
         "each representation has its own validator"
     );
 }
+
+/// The app over a synthetic catalogue of `count` entries.
+fn synthetic_state(count: usize) -> actix_web::web::Data<stackatlas::api::AppState> {
+    use stackatlas::api::{AppState, HttpSettings};
+    use stackatlas::snapshot::{Snapshots, Source};
+    let base = &catalogue().catalogue;
+    let synthetic = stackatlas::catalogue::synthetic::catalogue(base, count, 7)
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    let settings = HttpSettings {
+        access_log: false,
+        rate_limit: None,
+        ..HttpSettings::default()
+    };
+    actix_web::web::Data::new(AppState::new(
+        Snapshots::from_catalogue(synthetic, Source::Embedded),
+        settings,
+    ))
+}
+
+#[actix_web::test]
+async fn an_export_larger_than_the_memo_streams_every_entry_and_revalidates() {
+    use actix_web::test::TestRequest;
+
+    use crate::helpers::call_with_state;
+    let state = synthetic_state(1500);
+    let get = |accept: &'static str| {
+        TestRequest::get()
+            .uri("/v1/catalogue")
+            .insert_header(("accept", accept))
+    };
+
+    let json = call_with_state(get("application/json"), state.clone()).await;
+    assert_eq!(json.status, 200);
+    assert!(
+        json.body.len() > 1024 * 1024,
+        "the answer is larger than one memo entry ({} bytes)",
+        json.body.len()
+    );
+    // Made while sent: no length up front.
+    assert_eq!(json.header("content-length"), None);
+    assert_eq!(json.header("content-type"), Some("application/json"));
+    assert_eq!(json.header("x-schema-version"), Some("1"));
+    let body = json.json();
+    assert_eq!(body["total"], 1500);
+    let items = body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1500);
+    let ids: Vec<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
+    let snapshot = state.snapshots.current();
+    let expected: Vec<&str> = snapshot
+        .catalogue
+        .technologies()
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    assert_eq!(ids, expected, "every entry once, in catalogue order");
+
+    // The same answer again, and a 304 for its validator.
+    let again = call_with_state(get("application/json"), state.clone()).await;
+    assert_eq!(again.body, json.body);
+    let etag = json.header("etag").expect("an ETag").to_owned();
+    let revalidated = call_with_state(
+        get("application/json").insert_header(("if-none-match", etag)),
+        state.clone(),
+    )
+    .await;
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.body.is_empty());
+
+    let ndjson = call_with_state(get("application/x-ndjson"), state.clone()).await;
+    let text = String::from_utf8(ndjson.body).expect("utf-8");
+    assert_eq!(text.lines().count(), 1500);
+    for line in text.lines() {
+        let value: Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(value["id"].is_string());
+    }
+
+    let csv = call_with_state(get("text/csv"), state.clone()).await;
+    let text = String::from_utf8(csv.body).expect("utf-8");
+    assert!(text.starts_with("id,name,kind,summary,"));
+    assert_eq!(text.matches("\r\n").count(), 1501);
+
+    // Compressed on the fly when asked.
+    let gzip = call_with_state(
+        get("application/json").insert_header(("accept-encoding", "gzip")),
+        state.clone(),
+    )
+    .await;
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(gzip.body.as_slice()),
+        &mut plain,
+    )
+    .expect("gzip");
+    assert_eq!(plain, json.body);
+}
