@@ -90,11 +90,10 @@ impl Checker<'_> {
 /// True when two texts are equal once lowercased (without allocating when both
 /// are ASCII).
 fn same_lowercase(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
+    // Equal but for ASCII case means equal lowercased; unequal ASCII texts stay
+    // unequal; only non-ASCII ones are lowercased to compare.
+    a.eq_ignore_ascii_case(b)
+        || (!(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase())
 }
 
 /// A text lowercased, borrowed when it already is.
@@ -274,25 +273,25 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
                     .enumerate()
                     .map(|(p, a)| (Some(p), a)),
             );
-        let mut own: Vec<Cow<'_, str>> = Vec::new();
-        for (alias_position, key) in keys {
-            let key = lowercase(key);
-            if own.contains(&key) {
+        let lowered: Vec<(Option<usize>, Cow<'_, str>)> = keys
+            .map(|(position, key)| (position, lowercase(key)))
+            .collect();
+        for (index, (alias_position, key)) in lowered.iter().enumerate() {
+            if lowered[..index].iter().any(|(_, earlier)| earlier == key) {
                 continue; // a name equal to the id is fine within one entry
             }
-            own.push(key.clone());
-            match owners.get(&key) {
+            match owners.get(key) {
                 Some(owner) if *owner != technology.id => errors.push(LoadError {
                     file: file.clone(),
                     field: match alias_position {
                         Some(position) => format!("aliases[{position}]"),
-                        None if key == lowercase(&technology.id) => "id".to_owned(),
+                        None if index == 0 => "id".to_owned(),
                         None => "name".to_owned(),
                     },
                     message: format!("`{key}` already names the entry `{owner}` (ids, names and aliases are unique, case-insensitively)"),
                 }),
                 _ => {
-                    owners.insert(key, &technology.id);
+                    owners.insert(key.clone(), &technology.id);
                 }
             }
         }
