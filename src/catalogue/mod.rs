@@ -527,7 +527,9 @@ impl Parsed {
         let (path, text, from_disk) = match input {
             Input::Loaded(file) => (file.path.clone(), file.text.as_str(), false),
             Input::Disk(path) => {
-                let shown = path.display().to_string();
+                let shown = path
+                    .to_str()
+                    .map_or_else(|| path.display().to_string(), str::to_owned);
                 let text = read_into(path, buffer).map_err(|message| LoadError {
                     file: shown.clone(),
                     field: String::new(),

@@ -56,9 +56,10 @@ impl Checker<'_> {
         if required && items.is_empty() {
             self.fail(field, "must list at least one item");
         }
-        // Short lists (all of them, in practice) are compared pairwise; long ones
-        // through a set.
-        let mut seen = (items.len() > 32).then(HashSet::new);
+        // Short ASCII lists (all of them, in practice) are compared pairwise; long
+        // or non-ASCII ones through a set of lowercased items.
+        let pairwise = items.len() <= 32 && items.iter().all(|item| item.is_ascii());
+        let mut seen = (!pairwise).then(HashSet::new);
         for (position, item) in items.iter().enumerate() {
             // The field's name is made only for a failure (this runs for every item
             // of every entry at start-up).
@@ -69,7 +70,7 @@ impl Checker<'_> {
                 Some(seen) => !seen.insert(lowercase(item)),
                 None => items[..position]
                     .iter()
-                    .any(|earlier| same_lowercase(earlier, item)),
+                    .any(|earlier| earlier.eq_ignore_ascii_case(item)),
             };
             if repeated {
                 self.fail(
@@ -85,15 +86,6 @@ impl Checker<'_> {
             self.fail(field, format!("`{url}` is not an absolute https URL"));
         }
     }
-}
-
-/// True when two texts are equal once lowercased (without allocating when both
-/// are ASCII).
-fn same_lowercase(a: &str, b: &str) -> bool {
-    // Equal but for ASCII case means equal lowercased; unequal ASCII texts stay
-    // unequal; only non-ASCII ones are lowercased to compare.
-    a.eq_ignore_ascii_case(b)
-        || (!(a.is_ascii() && b.is_ascii()) && a.to_lowercase() == b.to_lowercase())
 }
 
 /// A text lowercased, borrowed when it already is.
