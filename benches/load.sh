@@ -23,7 +23,7 @@
 #   SYNTHETIC="10000 100000"   synthetic catalogue sizes ("" skips them)
 #   SYNTH_DURATION=3s   wrk duration of each run against a synthetic catalogue
 #   SYNTH_EXPORT_CONNECTIONS=2  connections for /v1/catalogue on synthetic catalogues
-#                       (each answer holds the whole catalogue in memory)
+#                       (each answer is the whole catalogue, hundreds of MB at 100,000)
 #   SYNTHETIC_GENERATOR=CMD  generator to use instead of the built examples/synthetic
 #                       (called as CMD --count N --out DIR)
 #   SKIP_BUILD=1        use the binaries already built

@@ -61,7 +61,7 @@ pub struct Memo {
     /// The route pattern that made it (for metrics), when one matched.
     pub route: Option<Box<str>>,
     /// The body compressed with each [`Coding`], made on first demand.
-    encoded: [OnceLock<Bytes>; 3],
+    encoded: [OnceLock<Option<Bytes>>; 3],
     /// Whether the memo holds this answer (its compressed forms then count against
     /// the memo's budget).
     kept: AtomicBool,
@@ -91,7 +91,7 @@ impl Coding {
         }
     }
 
-    fn encode(self, body: &[u8]) -> Bytes {
+    fn encode(self, body: &[u8]) -> Option<Bytes> {
         use std::io::Write;
         let mut out = Vec::with_capacity(body.len() / 4 + 64);
         let written = match self {
@@ -108,11 +108,8 @@ impl Coding {
             }
             Coding::Zstd => zstd::stream::copy_encode(body, &mut out, 3),
         };
-        match written {
-            Ok(()) => Bytes::from(out),
-            // Writing to memory does not fail; should it, the answer is not lost.
-            Err(_) => Bytes::new(),
-        }
+        // Writing to memory does not fail; should it, the answer goes unencoded.
+        written.ok().map(|()| Bytes::from(out))
     }
 }
 
@@ -260,13 +257,14 @@ impl Snapshot {
     }
 
     /// `memo`'s body compressed with `coding`: compressed once, on first demand,
-    /// and counted against the memo's budget.
-    pub fn encoded(&self, memo: &Memo, coding: Coding) -> Bytes {
+    /// and counted against the memo's budget (`None` if compressing failed).
+    pub fn encoded(&self, memo: &Memo, coding: Coding) -> Option<Bytes> {
         memo.encoded[coding as usize]
             .get_or_init(|| {
                 let bytes = coding.encode(&memo.body);
                 if memo.kept.load(Ordering::Relaxed) {
-                    self.memo_bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+                    let size = bytes.as_ref().map_or(0, Bytes::len);
+                    self.memo_bytes.fetch_add(size, Ordering::Relaxed);
                 }
                 bytes
             })

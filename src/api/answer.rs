@@ -268,10 +268,12 @@ impl<'a> Cacheable<'a> {
         for (name, value) in memo.headers.iter() {
             builder.insert_header((name.clone(), value.clone()));
         }
-        match coding {
-            Some(coding) => {
+        // Should compressing ever fail, the body goes as it is (and `Compress`
+        // may still encode it).
+        match coding.and_then(|coding| Some((coding, self.snapshot.encoded(memo, coding)?))) {
+            Some((coding, encoded)) => {
                 builder.insert_header((header::CONTENT_ENCODING, coding.header_value()));
-                builder.body(self.snapshot.encoded(memo, coding))
+                builder.body(encoded)
             }
             None => builder.body(memo.body.clone()),
         }
