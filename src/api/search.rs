@@ -187,7 +187,8 @@ pub struct SearchResponse<'a> {
     /// most).
     pub facets: SearchFacets<'a>,
     /// Time the server spent searching, ranking, counting facets and
-    /// highlighting, in microseconds.
+    /// highlighting, in microseconds; the same request again is answered from
+    /// memory and repeats the time of the first.
     pub processing_time_us: u64,
 }
 
