@@ -69,8 +69,8 @@ async fn serve() -> ExitCode {
         let document = scope.spawn(api::openapi);
         (Snapshots::load(source), document.join())
     });
-    let snapshots = match loaded {
-        Ok(snapshots) => snapshots,
+    let (snapshots, index) = match loaded {
+        Ok(loaded) => loaded,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::FAILURE;
@@ -108,6 +108,9 @@ async fn serve() -> ExitCode {
             started.elapsed().as_millis()
         );
     }
+    // The search index is built once the socket is open (search and suggest wait
+    // for it; everything else is served meanwhile).
+    index.start();
     actix_web::rt::spawn(reload_on_hangup(state));
     match server.run().await {
         Ok(()) => {

@@ -272,6 +272,38 @@ impl Snapshot {
     }
 }
 
+/// The search index of a first snapshot, still to be built: started on a thread of
+/// its own by [`IndexBuild::start`], or when dropped.
+#[must_use = "the search index is built once this is started or dropped"]
+pub struct IndexBuild(Option<Arc<Snapshot>>);
+
+impl IndexBuild {
+    /// Starts building the index on a thread of its own (here, if no thread can
+    /// be started).
+    pub fn start(mut self) {
+        self.spawn();
+    }
+
+    fn spawn(&mut self) {
+        let Some(snapshot) = self.0.take() else {
+            return;
+        };
+        let building = snapshot.clone();
+        let spawned = std::thread::Builder::new()
+            .name("search-index".to_owned())
+            .spawn(move || building.build_index());
+        if spawned.is_err() {
+            snapshot.build_index();
+        }
+    }
+}
+
+impl Drop for IndexBuild {
+    fn drop(&mut self) {
+        self.spawn();
+    }
+}
+
 /// The serving snapshot, swappable while requests run.
 pub struct Snapshots {
     current: ArcSwap<Snapshot>,
@@ -280,8 +312,10 @@ pub struct Snapshots {
 }
 
 impl Snapshots {
-    /// Loads the first snapshot from `source`.
-    pub fn load(source: Source) -> Result<Snapshots, LoadErrors> {
+    /// Loads the first snapshot from `source`; its search index is built on a
+    /// thread of its own from when the returned [`IndexBuild`] is started (or
+    /// dropped), so a server can first open its socket.
+    pub fn load(source: Source) -> Result<(Snapshots, IndexBuild), LoadErrors> {
         let started = std::time::Instant::now();
         let catalogue = source.load()?;
         log::info!(
@@ -289,26 +323,26 @@ impl Snapshots {
             catalogue.len(),
             started.elapsed().as_millis()
         );
-        Ok(Snapshots::from_catalogue(catalogue, source))
+        Ok(Snapshots::unindexed(catalogue, source))
     }
 
     /// Serves an already loaded catalogue; reloads read `source`. The search index
     /// is built on a thread of its own, so everything but search and suggest can be
     /// served while it is built; those wait for it ([`Snapshot::index`]).
     pub fn from_catalogue(catalogue: Catalogue, source: Source) -> Snapshots {
+        let (snapshots, index) = Snapshots::unindexed(catalogue, source);
+        index.start();
+        snapshots
+    }
+
+    fn unindexed(catalogue: Catalogue, source: Source) -> (Snapshots, IndexBuild) {
         let snapshot = Arc::new(Snapshot::unindexed(catalogue, 1));
-        let building = snapshot.clone();
-        let spawned = std::thread::Builder::new()
-            .name("search-index".to_owned())
-            .spawn(move || building.build_index());
-        if spawned.is_err() {
-            snapshot.build_index();
-        }
-        Snapshots {
-            current: ArcSwap::new(snapshot),
+        let snapshots = Snapshots {
+            current: ArcSwap::new(snapshot.clone()),
             source,
             generations: AtomicU64::new(1),
-        }
+        };
+        (snapshots, IndexBuild(Some(snapshot)))
     }
 
     /// The snapshot serving now; hold it for the whole request.

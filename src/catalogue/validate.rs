@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::lifecycle::StoredLifecycle;
 use super::{Kind, LoadError, Technology};
@@ -247,45 +248,143 @@ pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
     check.errors
 }
 
+/// Texts laid side by side in one buffer and found by a 64-bit hash: the table
+/// holds numbers only, so a lookup reads the text only when its hash matches
+/// (across 100,000 entries, following a pointer to each key was most of the
+/// time of these checks).
+#[derive(Default)]
+struct Texts {
+    /// Hash of a text to the number of the last text with that hash.
+    slots: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    /// All texts, back to back.
+    buffer: String,
+    /// Where each text ends in `buffer`.
+    ends: Vec<u32>,
+    /// The text before this one with the same hash, or `u32::MAX`.
+    earlier: Vec<u32>,
+}
+
+impl Texts {
+    fn hash(text: &str) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        hasher.write(text.as_bytes());
+        hasher.finish()
+    }
+
+    fn text(&self, number: u32) -> &str {
+        let number = number as usize;
+        let start = if number == 0 {
+            0
+        } else {
+            self.ends[number - 1] as usize
+        };
+        &self.buffer[start..self.ends[number] as usize]
+    }
+
+    /// The number of `text`, if it is in the table.
+    fn find(&self, text: &str) -> Option<u32> {
+        let mut candidate = *self.slots.get(&Texts::hash(text))?;
+        while candidate != u32::MAX {
+            if self.text(candidate) == text {
+                return Some(candidate);
+            }
+            candidate = self.earlier[candidate as usize];
+        }
+        None
+    }
+
+    /// The number of `text`, and whether it was added now.
+    fn find_or_add(&mut self, text: &str) -> (u32, bool) {
+        let hash = Texts::hash(text);
+        let mut candidate = self.slots.get(&hash).copied().unwrap_or(u32::MAX);
+        let first = candidate;
+        while candidate != u32::MAX {
+            if self.text(candidate) == text {
+                return (candidate, false);
+            }
+            candidate = self.earlier[candidate as usize];
+        }
+        let number = self.ends.len() as u32;
+        self.buffer.push_str(text);
+        self.ends.push(self.buffer.len() as u32);
+        self.earlier.push(first);
+        self.slots.insert(hash, number);
+        (number, true)
+    }
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `text` lowercased into `buffer` (reused from call to call).
+fn lowercase_into<'b>(text: &str, buffer: &'b mut String) -> &'b str {
+    buffer.clear();
+    if text.is_ascii() {
+        buffer.push_str(text);
+        buffer.make_ascii_lowercase();
+    } else {
+        buffer.extend(text.chars().flat_map(char::to_lowercase));
+    }
+    buffer
+}
+
 /// The checks that look at several entries at once (uniqueness, relations); a
 /// catalogue is valid when these and [`entry`] on each entry find nothing.
 pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
     let mut errors = Vec::new();
+    let mut lowered = String::new();
 
     // Every id, name and alias names one entry only, case-insensitively. Field
     // names and messages are made only for a failure.
-    let mut owners: HashMap<Cow<'_, str>, &str> = HashMap::with_capacity(entries.len() * 3);
-    for (file, technology) in entries {
-        let keys = [(None, &technology.id), (None, &technology.name)]
+    let mut names = Texts::default();
+    // Per name number, the entry it names.
+    let mut named: Vec<u32> = Vec::with_capacity(entries.len() * 3);
+    // Ids (exactly as written), their entries' kinds, and the "alternative to"
+    // pairs by id number.
+    let mut id_numbers = Texts::default();
+    let mut kinds: Vec<Kind> = Vec::with_capacity(entries.len());
+    for (index, (file, technology)) in entries.iter().enumerate() {
+        let keys = [&technology.id, &technology.name]
             .into_iter()
-            .chain(
-                technology
-                    .aliases
-                    .iter()
-                    .enumerate()
-                    .map(|(p, a)| (Some(p), a)),
-            );
-        let lowered: Vec<(Option<usize>, Cow<'_, str>)> = keys
-            .map(|(position, key)| (position, lowercase(key)))
-            .collect();
-        for (index, (alias_position, key)) in lowered.iter().enumerate() {
-            if lowered[..index].iter().any(|(_, earlier)| earlier == key) {
-                continue; // a name equal to the id is fine within one entry
+            .chain(&technology.aliases);
+        for (key_index, key) in keys.enumerate() {
+            let (number, added) = names.find_or_add(lowercase_into(key, &mut lowered));
+            if added {
+                named.push(index as u32);
             }
-            match owners.get(key) {
-                Some(owner) if *owner != technology.id => errors.push(LoadError {
-                    file: file.clone(),
-                    field: match alias_position {
-                        Some(position) => format!("aliases[{position}]"),
-                        None if index == 0 => "id".to_owned(),
-                        None => "name".to_owned(),
-                    },
-                    message: format!("`{key}` already names the entry `{owner}` (ids, names and aliases are unique, case-insensitively)"),
-                }),
-                _ => {
-                    owners.insert(key.clone(), &technology.id);
-                }
+            let owner = &entries[named[number as usize] as usize].1.id;
+            if *owner == technology.id {
+                continue; // this entry's (a name equal to the id is fine)
             }
+            errors.push(LoadError {
+                file: file.clone(),
+                field: match key_index {
+                    0 => "id".to_owned(),
+                    1 => "name".to_owned(),
+                    alias => format!("aliases[{}]", alias - 2),
+                },
+                message: format!("`{}` already names the entry `{owner}` (ids, names and aliases are unique, case-insensitively)", names.text(number)),
+            });
+        }
+        if id_numbers.find_or_add(&technology.id).1 {
+            kinds.push(technology.kind);
         }
     }
 
@@ -318,42 +417,47 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
 
     // Relations resolve to ids of the right kind, without self-edges or repeats;
     // "alternative to" goes both ways.
-    let kinds: HashMap<&str, Kind> = entries
+    let id_numbers = &id_numbers;
+    let alternatives: HashSet<(u32, u32)> = entries
         .iter()
-        .map(|(_, t)| (t.id.as_str(), t.kind))
-        .collect();
-    let alternatives: HashSet<(&str, &str)> = entries
-        .iter()
+        .filter(|(_, t)| !t.relations.alternative_to.is_empty())
         .flat_map(|(_, t)| {
+            let own = id_numbers.find(&t.id);
             t.relations
                 .alternative_to
                 .iter()
-                .map(move |o| (t.id.as_str(), o.as_str()))
+                .filter_map(move |other| Some((own?, id_numbers.find(other)?)))
         })
         .collect();
     for (file, technology) in entries {
         for (relation, targets) in relation_lists(technology) {
+            let expected: &[Kind] = match relation {
+                "written_in" | "for_language" => &[Kind::Language],
+                "runs_on" => &[Kind::Runtime, Kind::Platform],
+                _ => &[],
+            };
             for (position, target) in targets.iter().enumerate() {
-                let expected: &[Kind] = match relation {
-                    "written_in" | "for_language" => &[Kind::Language],
-                    "runs_on" => &[Kind::Runtime, Kind::Platform],
-                    _ => &[],
-                };
+                let found = id_numbers.find(target);
                 let message = if target == &technology.id {
                     Some(format!("`{target}` points at the entry itself"))
-                } else if !kinds.contains_key(target.as_str()) {
+                } else if found.is_none() {
                     Some(format!("`{target}` is not the id of any entry"))
                 } else if targets[..position].contains(target) {
                     Some(format!("`{target}` is listed twice"))
-                } else if !expected.is_empty() && !expected.contains(&kinds[target.as_str()]) {
+                } else if let Some(kind) = found.map(|n| kinds[n as usize])
+                    && !expected.is_empty()
+                    && !expected.contains(&kind)
+                {
                     let names: Vec<&str> = expected.iter().map(|k| k.as_str()).collect();
                     Some(format!(
                         "`{target}` is a {}, but `{relation}` points at a {}",
-                        kinds[target.as_str()].as_str(),
+                        kind.as_str(),
                         names.join(" or ")
                     ))
                 } else if relation == "alternative_to"
-                    && !alternatives.contains(&(target.as_str(), technology.id.as_str()))
+                    && !found
+                        .zip(id_numbers.find(&technology.id))
+                        .is_some_and(|pair| alternatives.contains(&pair))
                 {
                     Some(format!(
                         "`{target}` does not list `{}` as an alternative in return (the relation is symmetric)",
