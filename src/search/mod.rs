@@ -463,7 +463,7 @@ impl Index {
             Results {
                 total,
                 hits,
-                facets: self.facets.facets(&scratch.counts),
+                facets: self.facets.facets(&mut scratch.counts),
                 plan,
             }
         })

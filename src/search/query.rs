@@ -169,11 +169,14 @@ impl Plan {
 
     /// Finds every unit's derivations in `dictionary`.
     pub fn resolve(&mut self, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata) {
-        let mut found = Found::default();
+        FOUND.with(|found| self.resolve_with(dictionary, typos, &mut found.borrow_mut()));
+    }
+
+    fn resolve_with(&mut self, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata, found: &mut Found) {
         for index in 0..self.units.len() {
             found.clear();
             let unit = &self.units[index];
-            derive(unit, dictionary, typos, &mut found);
+            derive(unit, dictionary, typos, found);
             if found.matches.len() > MAX_DERIVATIONS {
                 found.matches.sort_unstable_by(|a, b| {
                     a.distance
@@ -340,7 +343,9 @@ impl TypoAutomata {
                     return;
                 }
             }
-            stack.push((child, 0, state, output));
+            if !child.is_empty() {
+                stack.push((child, 0, state, output));
+            }
         }
     }
 }
@@ -516,6 +521,11 @@ impl Default for TypoAutomata {
     fn default() -> Self {
         TypoAutomata::new()
     }
+}
+
+thread_local! {
+    /// The words found for a unit, kept between queries.
+    static FOUND: std::cell::RefCell<Found> = std::cell::RefCell::new(Found::default());
 }
 
 /// Dictionary words found for one unit, their bytes back to back.
