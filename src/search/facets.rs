@@ -41,9 +41,11 @@ pub struct FacetTable {
     languages_from: usize,
 }
 
-/// Running counts of one search, per value number.
+/// Running counts of one search, per value number, and a buffer for ordering
+/// them (kept between searches, so ordering a facet of thousands of values does
+/// not allocate).
 #[derive(Debug, Default)]
-pub struct Counts(Vec<u32>);
+pub struct Counts(Vec<u32>, Vec<(u32, u32, u32)>);
 
 impl Counts {
     /// Zeroes the counts for `table`'s values.
@@ -151,14 +153,17 @@ impl FacetTable {
         }
     }
 
-    /// The non-zero counts, largest first.
-    pub fn facets(&self, counts: &Counts) -> Facets<'_> {
-        let facet = |range: std::ops::Range<usize>| {
+    /// The non-zero counts, largest first (at most [`MAX_FACET_VALUES`] per facet).
+    pub fn facets(&self, counts: &mut Counts) -> Facets<'_> {
+        let Counts(counts, facet) = counts;
+        let mut facet = |range: std::ops::Range<usize>| {
             // (count, name rank, value)
-            let mut facet: Vec<(u32, u32, u32)> = range
-                .filter(|&value| counts.0[value] > 0)
-                .map(|value| (counts.0[value], self.name_ranks[value], value as u32))
-                .collect();
+            facet.clear();
+            facet.extend(
+                range
+                    .filter(|&value| counts[value] > 0)
+                    .map(|value| (counts[value], self.name_ranks[value], value as u32)),
+            );
             let order =
                 |a: &(u32, u32, u32), b: &(u32, u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
             if facet.len() > MAX_FACET_VALUES {
@@ -167,8 +172,8 @@ impl FacetTable {
             }
             facet.sort_unstable_by(order);
             facet
-                .into_iter()
-                .map(|(count, _, value)| (&*self.names[value as usize], count))
+                .iter()
+                .map(|&(count, _, value)| (&*self.names[value as usize], count))
                 .collect::<FacetCounts<'_>>()
         };
         Facets {

@@ -67,20 +67,34 @@ impl Hasher for WordHasher {
 pub type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
 
 /// Hashes a word's bytes with [`WordHasher`].
-fn hash_word(word: &[u8]) -> u64 {
+pub fn hash_word(word: &[u8]) -> u64 {
     let mut hasher = WordHasher::default();
     hasher.write(word);
     hasher.finish()
 }
 
+/// One slot of the interner's table: everything a probe compares, so a probe
+/// reads one slot and then the word's bytes.
+#[derive(Default, Clone, Copy)]
+struct Slot {
+    /// High bits of the word's hash.
+    tag: u32,
+    /// The word's number + 1; 0 marks an empty slot.
+    number: u32,
+    /// Where the word's bytes start in `words`, and their length.
+    start: u32,
+    len: u32,
+}
+
 /// Gives every distinct word a number, storing the words back to back. Built for
 /// the index build's hot loop: one probe of a flat table comparing stored hashes,
-/// and a byte comparison only on a hash match.
+/// and a byte comparison only on a hash match. The table is larger than the
+/// caches, so a caller interning many words can first [`Interner::touch`] the slot
+/// of each (the reads overlap) and then intern them with their hashes.
 #[derive(Default)]
 pub struct Interner {
-    /// (hash, number + 1) per slot; 0 marks an empty slot. Never more than half
-    /// full.
-    slots: Vec<(u64, u32)>,
+    /// Never more than half full.
+    slots: Vec<Slot>,
     starts: Vec<u32>,
     words: String,
 }
@@ -88,23 +102,46 @@ pub struct Interner {
 impl Interner {
     /// The number of `word`, given on first sight.
     pub fn intern(&mut self, word: &str) -> u32 {
+        self.intern_hashed(word, hash_word(word.as_bytes()))
+    }
+
+    /// Reads the slot `hash` is probed at first (a hint for the caches).
+    pub fn touch(&self, hash: u64) -> u32 {
+        match self.slots.len() {
+            0 => 0,
+            size => self.slots[hash as usize & (size - 1)].tag,
+        }
+    }
+
+    /// The number of `word`, whose [`hash_word`] is `hash`.
+    pub fn intern_hashed(&mut self, word: &str, hash: u64) -> u32 {
         if (self.starts.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let hash = hash_word(word.as_bytes());
+        let tag = (hash >> 32) as u32;
         let mask = self.slots.len() - 1;
         let mut slot = hash as usize & mask;
         loop {
-            let (stored, number) = self.slots[slot];
-            if number == 0 {
+            let found = self.slots[slot];
+            if found.number == 0 {
                 let number = self.starts.len() as u32;
-                self.starts.push(self.words.len() as u32);
+                let start = self.words.len() as u32;
+                self.starts.push(start);
                 self.words.push_str(word);
-                self.slots[slot] = (hash, number + 1);
+                self.slots[slot] = Slot {
+                    tag,
+                    number: number + 1,
+                    start,
+                    len: word.len() as u32,
+                };
                 return number;
             }
-            if stored == hash && self.word(number - 1) == word {
-                return number - 1;
+            if found.tag == tag
+                && found.len as usize == word.len()
+                && &self.words.as_bytes()[found.start as usize..(found.start + found.len) as usize]
+                    == word.as_bytes()
+            {
+                return found.number - 1;
             }
             slot = (slot + 1) & mask;
         }
@@ -128,13 +165,16 @@ impl Interner {
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1024);
-        let mut slots = vec![(0u64, 0u32); size];
-        for &(hash, number) in self.slots.iter().filter(|(_, n)| *n != 0) {
+        let mut slots = vec![Slot::default(); size];
+        for old in self.slots.iter().filter(|slot| slot.number != 0) {
+            let hash = hash_word(
+                &self.words.as_bytes()[old.start as usize..(old.start + old.len) as usize],
+            );
             let mut slot = hash as usize & (size - 1);
-            while slots[slot].1 != 0 {
+            while slots[slot].number != 0 {
                 slot = (slot + 1) & (size - 1);
             }
-            slots[slot] = (hash, number);
+            slots[slot] = *old;
         }
         self.slots = slots;
     }

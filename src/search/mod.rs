@@ -282,13 +282,13 @@ thread_local! {
 
 impl Index {
     /// Builds the index for a catalogue. The documents are tokenized in two
-    /// shards on two threads, and the name keys are built while the postings are
-    /// laid out.
+    /// shards on two threads, and the name keys and facet values are built while
+    /// the postings are laid out.
     pub fn build(catalogue: &Catalogue) -> Index {
         let technologies = catalogue.technologies();
         let importance = importance(catalogue);
         let middle = technologies.len() / 2;
-        let (postings, names) = std::thread::scope(|scope| {
+        let (postings, names, facets) = std::thread::scope(|scope| {
             let second = scope.spawn(|| tokenize(&technologies[middle..]));
             let mut builder = tokenize(&technologies[..middle]);
             match second.join() {
@@ -297,14 +297,21 @@ impl Index {
                 // in the same place if it panics again.
                 Err(_) => builder.absorb(tokenize(&technologies[middle..])),
             }
-            let names = scope.spawn(|| Names::build(technologies, &importance));
+            let names = scope.spawn(|| {
+                (
+                    Names::build(technologies, &importance),
+                    FacetTable::build(catalogue),
+                )
+            });
             let postings = builder.build();
-            let names = names
-                .join()
-                .unwrap_or_else(|_| Names::build(technologies, &importance));
-            (postings, names)
+            let (names, facets) = names.join().unwrap_or_else(|_| {
+                (
+                    Names::build(technologies, &importance),
+                    FacetTable::build(catalogue),
+                )
+            });
+            (postings, names, facets)
         });
-        let facets = FacetTable::build(catalogue);
         let term_facets = common_term_facets(&postings, &facets, technologies.len());
         let mut by_importance: Vec<u32> = (0..technologies.len() as u32).collect();
         by_importance.sort_by_key(|&d| std::cmp::Reverse(importance[d as usize]));
@@ -456,7 +463,7 @@ impl Index {
             Results {
                 total,
                 hits,
-                facets: self.facets.facets(&scratch.counts),
+                facets: self.facets.facets(&mut scratch.counts),
                 plan,
             }
         })

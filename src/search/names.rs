@@ -165,52 +165,71 @@ impl Names {
                 .map(|documents| documents.iter().take(limit).map(|&d| d as usize).collect())
                 .unwrap_or_default();
         }
+        let exact = self.keys.get(&key);
         let mut ranked: Vec<u64> = Vec::new();
-        let rank = |typos: u8, found_key: &[u8], entry: u32| {
-            let document = entry >> 2;
-            completion_rank(
-                typos,
-                found_key == key.as_bytes(),
-                entry & 3,
-                importance.get(document as usize).copied().unwrap_or(0),
-                document,
-            )
-        };
         let mut scanned = 0;
-        typos.matches(&self.keys, &key, 0, true, |found_key, value, _| {
-            for &entry in self.key_documents(value) {
-                ranked.push(rank(0, found_key, entry));
-            }
-            scanned += 1;
-            scanned < SCAN_LIMIT
+        typos.prefix_ranges(&self.keys, &key, 0, |first, last, _| {
+            self.rank_keys(
+                first..=last,
+                0,
+                exact,
+                importance,
+                &mut scanned,
+                &mut ranked,
+            )
         });
         let max_typos = typo_budget(&key);
-        if max_typos > 0 && distinct_documents(&mut ranked) < limit {
+        if max_typos > 0 && !has_distinct(&ranked, limit) {
             let mut scanned = 0;
-            typos.matches(
-                &self.keys,
-                &key,
-                max_typos,
-                true,
-                |found_key, value, distance| {
-                    if distance > 0 {
-                        // exact prefixes are in already
-                        for &entry in self.key_documents(value) {
-                            ranked.push(rank(distance, found_key, entry));
-                        }
-                    }
-                    scanned += 1;
-                    scanned < SCAN_LIMIT
-                },
-            );
+            typos.prefix_ranges(&self.keys, &key, max_typos, |first, last, distance| {
+                if distance == 0 {
+                    // exact prefixes are in already (but count as scanned)
+                    let last = last.min(first + (SCAN_LIMIT - scanned) as u64 - 1);
+                    scanned += (last + 1 - first) as usize;
+                    return scanned < SCAN_LIMIT;
+                }
+                self.rank_keys(
+                    first..=last,
+                    distance,
+                    exact,
+                    importance,
+                    &mut scanned,
+                    &mut ranked,
+                )
+            });
         }
-        distinct_documents(&mut ranked);
-        ranked.sort_unstable();
-        ranked
-            .into_iter()
-            .take(limit)
-            .map(|r| document_of(r) as usize)
-            .collect()
+        best_distinct(&mut ranked, limit)
+    }
+
+    /// Pushes onto `ranked` the completion ranks of the documents of the keys
+    /// numbered `keys` (as many as the scan's limit leaves); answers whether the
+    /// scan may go on.
+    fn rank_keys(
+        &self,
+        keys: std::ops::RangeInclusive<u64>,
+        typos: u8,
+        exact: Option<u64>,
+        importance: &[u32],
+        scanned: &mut usize,
+        ranked: &mut Vec<u64>,
+    ) -> bool {
+        let (first, last) = keys.into_inner();
+        let last = last.min(first + (SCAN_LIMIT - *scanned) as u64 - 1);
+        *scanned += (last + 1 - first) as usize;
+        for key in first..=last {
+            let exact = exact == Some(key);
+            for &entry in self.key_documents(key) {
+                let document = entry >> 2;
+                ranked.push(completion_rank(
+                    typos,
+                    exact,
+                    entry & 3,
+                    importance.get(document as usize).copied().unwrap_or(0),
+                    document,
+                ));
+            }
+        }
+        *scanned < SCAN_LIMIT
     }
 
     /// Heap bytes held.
@@ -231,6 +250,49 @@ fn distinct_documents(ranked: &mut Vec<u64>) -> usize {
     ranked.sort_unstable_by_key(|&r| (document_of(r), r));
     ranked.dedup_by_key(|r| document_of(*r));
     ranked.len()
+}
+
+/// True when `ranked` holds at least `limit` distinct documents.
+fn has_distinct(ranked: &[u64], limit: usize) -> bool {
+    let mut seen: Vec<u32> = Vec::with_capacity(limit);
+    for &rank in ranked {
+        if !seen.contains(&document_of(rank)) {
+            seen.push(document_of(rank));
+            if seen.len() >= limit {
+                return true;
+            }
+        }
+    }
+    seen.len() >= limit
+}
+
+/// The `limit` documents of best rank in `ranked`, each at its best rank, best
+/// first. Only the best ranks are sorted when they hold enough distinct documents.
+fn best_distinct(ranked: &mut [u64], limit: usize) -> Vec<usize> {
+    let pick = |sorted: &[u64]| {
+        let mut out: Vec<usize> = Vec::with_capacity(limit);
+        for &rank in sorted {
+            let document = document_of(rank) as usize;
+            if !out.contains(&document) {
+                out.push(document);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        out
+    };
+    let head = 4 * limit;
+    if ranked.len() > head {
+        ranked.select_nth_unstable(head - 1);
+        ranked[..head].sort_unstable();
+        let out = pick(&ranked[..head]);
+        if out.len() == limit {
+            return out;
+        }
+    }
+    ranked.sort_unstable();
+    pick(ranked)
 }
 
 /// Builds the table of short-prefix completions, one prefix length at a time, from
@@ -290,4 +352,109 @@ fn keep_best(ranked: &mut Vec<u64>) {
     distinct_documents(ranked);
     ranked.sort_unstable();
     ranked.truncate(MAX_SUGGESTIONS);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Catalogue, synthetic};
+
+    /// Completions as the walk key by key finds them: every key visited on its own,
+    /// every rank sorted.
+    fn suggest_key_by_key(
+        names: &Names,
+        query: &str,
+        limit: usize,
+        typos: &TypoAutomata,
+        importance: &[u32],
+    ) -> Vec<usize> {
+        let key = tokenizer::spaced_key(query);
+        let limit = limit.min(MAX_SUGGESTIONS);
+        if key.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        if key.chars().count() <= SHORT_PREFIX {
+            return names.suggest(query, limit, typos, importance);
+        }
+        let mut ranked: Vec<u64> = Vec::new();
+        let rank = |typos: u8, found_key: &[u8], entry: u32| {
+            let document = entry >> 2;
+            completion_rank(
+                typos,
+                found_key == key.as_bytes(),
+                entry & 3,
+                importance.get(document as usize).copied().unwrap_or(0),
+                document,
+            )
+        };
+        let mut scanned = 0;
+        typos.matches(&names.keys, &key, 0, true, |found_key, value, _| {
+            for &entry in names.key_documents(value) {
+                ranked.push(rank(0, found_key, entry));
+            }
+            scanned += 1;
+            scanned < SCAN_LIMIT
+        });
+        let max_typos = typo_budget(&key);
+        if max_typos > 0 && distinct_documents(&mut ranked) < limit {
+            let mut scanned = 0;
+            typos.matches(
+                &names.keys,
+                &key,
+                max_typos,
+                true,
+                |found_key, value, distance| {
+                    if distance > 0 {
+                        for &entry in names.key_documents(value) {
+                            ranked.push(rank(distance, found_key, entry));
+                        }
+                    }
+                    scanned += 1;
+                    scanned < SCAN_LIMIT
+                },
+            );
+        }
+        distinct_documents(&mut ranked);
+        ranked.sort_unstable();
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|r| document_of(r) as usize)
+            .collect()
+    }
+
+    /// Taking whole branches of the name FST at once, and sorting only the best
+    /// ranks, must not change a completion.
+    #[test]
+    fn branches_complete_as_walking_key_by_key() {
+        let base = Catalogue::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let catalogue = synthetic::catalogue(&base, 3000, 5).unwrap_or_else(|e| panic!("{e}"));
+        let technologies = catalogue.technologies();
+        let importance: Vec<u32> = (0..technologies.len() as u32).map(|d| d % 7).collect();
+        let names = Names::build(technologies, &importance);
+        let typos = TypoAutomata::new();
+        let mut queries = synthetic::suggest_queries(&catalogue, 600, 9);
+        queries.extend(
+            [
+                "post",
+                "postgre",
+                "pstgres",
+                "ruby on r",
+                "node.j",
+                "kafak",
+                "élas",
+                "zzzzz",
+            ]
+            .map(String::from),
+        );
+        for query in &queries {
+            for limit in [1, 3, 10] {
+                assert_eq!(
+                    names.suggest(query, limit, &typos, &importance),
+                    suggest_key_by_key(&names, query, limit, &typos, &importance),
+                    "{query} {limit}"
+                );
+            }
+        }
+    }
 }

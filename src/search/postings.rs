@@ -17,7 +17,7 @@ use fst::{Map, MapBuilder};
 use roaring::RoaringBitmap;
 
 use super::Field;
-use super::hash::Interner;
+use super::hash::{Interner, hash_word};
 
 /// Bits of a packed occurrence that hold the position within its field.
 pub const POSITION_BITS: u32 = 13;
@@ -104,6 +104,11 @@ pub struct PostingsBuilder {
     document_starts: Vec<u32>,
     pair_terms: Vec<u32>,
     pair_occurrences: Vec<u16>,
+    /// The current document's words, back to back, with (start, length,
+    /// occurrence) for each, interned when the document is finished.
+    pending_text: String,
+    pending: Vec<(u32, u32, u16)>,
+    hashes: Vec<u64>,
     /// The current document's (term, occurrence) pairs.
     current: Vec<(u32, u16)>,
     term_documents: Vec<u32>,
@@ -113,17 +118,41 @@ pub struct PostingsBuilder {
 impl PostingsBuilder {
     /// Records `word` at `position` of `field` in the current document.
     pub fn add(&mut self, word: &str, field: Field, position: u32) {
-        let term = self.words.intern(word);
-        if term as usize == self.term_documents.len() {
-            self.term_documents.push(0);
-            self.term_occurrences.push(0);
-        }
         let occurrence = ((field as u16) << POSITION_BITS) | position.min(MAX_POSITION) as u16;
-        self.current.push((term, occurrence));
+        let start = self.pending_text.len() as u32;
+        self.pending_text.push_str(word);
+        self.pending.push((start, word.len() as u32, occurrence));
+    }
+
+    /// Interns the current document's words: their hashes first, reading the
+    /// slot each is probed at so the cache misses overlap, then one by one.
+    fn intern_pending(&mut self) {
+        let text = self.pending_text.as_str();
+        self.hashes.clear();
+        let mut touched = 0;
+        for &(start, len, _) in &self.pending {
+            let hash = hash_word(&text.as_bytes()[start as usize..(start + len) as usize]);
+            touched ^= self.words.touch(hash);
+            self.hashes.push(hash);
+        }
+        std::hint::black_box(touched);
+        for (&(start, len, occurrence), &hash) in self.pending.iter().zip(&self.hashes) {
+            let term = self
+                .words
+                .intern_hashed(&text[start as usize..(start + len) as usize], hash);
+            if term as usize == self.term_documents.len() {
+                self.term_documents.push(0);
+                self.term_occurrences.push(0);
+            }
+            self.current.push((term, occurrence));
+        }
+        self.pending.clear();
+        self.pending_text.clear();
     }
 
     /// Closes the current document; the next `add` starts the next one.
     pub fn finish_document(&mut self) {
+        self.intern_pending();
         self.document_starts.push(self.pair_terms.len() as u32);
         self.current.sort_unstable();
         self.current.dedup();

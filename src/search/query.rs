@@ -169,11 +169,14 @@ impl Plan {
 
     /// Finds every unit's derivations in `dictionary`.
     pub fn resolve(&mut self, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata) {
-        let mut found = Found::default();
+        FOUND.with(|found| self.resolve_with(dictionary, typos, &mut found.borrow_mut()));
+    }
+
+    fn resolve_with(&mut self, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata, found: &mut Found) {
         for index in 0..self.units.len() {
             found.clear();
             let unit = &self.units[index];
-            derive(unit, dictionary, typos, &mut found);
+            derive(unit, dictionary, typos, found);
             if found.matches.len() > MAX_DERIVATIONS {
                 found.matches.sort_unstable_by(|a, b| {
                     a.distance
@@ -241,7 +244,10 @@ impl TypoAutomata {
     ///
     /// The first letter must be right (Meilisearch counts a typo there as two; this
     /// engine does not tolerate it), which keeps the walk to one branch of the FST
-    /// instead of the whole dictionary.
+    /// instead of the whole dictionary — and lets the automaton be built for the rest
+    /// of the word only: with the first letters equal, the distance between two words
+    /// is the distance between what follows them, so the walk follows that first
+    /// letter and runs the smaller automaton from there.
     pub fn matches(
         &self,
         map: &Map<Vec<u8>>,
@@ -260,14 +266,194 @@ impl TypoAutomata {
             return;
         }
         let first = text.chars().next().map_or(0, char::len_utf8);
-        let dfa = self.dfa(text, max_typos, prefix);
+        let dfa = self.dfa(&text[first..], max_typos, prefix);
         walk(map, &text.as_bytes()[..first], Some(&dfa), visit);
     }
+
+    /// As [`TypoAutomata::matches`] with `prefix`, for a map whose values are the
+    /// keys' ranks in byte order, reporting values rather than keys: calls
+    /// `visit(first, last, typos)` for runs of consecutive values `first..=last`,
+    /// in key order, until `visit` answers false. A run is a whole branch of the
+    /// FST every key of which the automaton accepts with the same typos — once the
+    /// typed text is used up within the allowance, every longer key is accepted —
+    /// so such a branch is never walked key by key.
+    pub fn prefix_ranges(
+        &self,
+        map: &Map<Vec<u8>>,
+        text: &str,
+        max_typos: u8,
+        mut visit: impl FnMut(u64, u64, u8) -> bool,
+    ) {
+        let fst = map.as_fst();
+        if max_typos == 0 {
+            if let Some((node, output)) = descend(fst, text.as_bytes()) {
+                let (first, last) = branch(fst, node, output);
+                visit(first, last, 0);
+            }
+            return;
+        }
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let Some((node, output)) = descend(fst, &text.as_bytes()[..first]) else {
+            return;
+        };
+        let dfa = self.dfa(&text[first..], max_typos, true);
+        let mut sinks = Sinks::new(&dfa);
+        let state = dfa.initial_state();
+        if let Some(typos) = sinks.accepts_all(state) {
+            let (first, last) = branch(fst, node, output);
+            visit(first, last, typos);
+            return;
+        }
+        if node.is_final()
+            && let Distance::Exact(typos) = dfa.distance(state)
+        {
+            let value = output.cat(node.final_output()).value();
+            if !visit(value, value, typos) {
+                return;
+            }
+        }
+        let mut stack = Vec::with_capacity(32);
+        stack.push((node, 0usize, state, output));
+        while let Some(top) = stack.last_mut() {
+            let (node, next, state, output) = *top;
+            if next >= node.len() {
+                stack.pop();
+                continue;
+            }
+            top.1 += 1;
+            let transition = node.transition(next);
+            let state = dfa.transition(state, transition.inp);
+            if state == SINK_STATE {
+                continue;
+            }
+            let output = output.cat(transition.out);
+            let child = fst.node(transition.addr);
+            if let Some(typos) = sinks.accepts_all(state) {
+                let (first, last) = branch(fst, child, output);
+                if !visit(first, last, typos) {
+                    return;
+                }
+                continue;
+            }
+            if child.is_final()
+                && let Distance::Exact(typos) = dfa.distance(state)
+            {
+                let value = output.cat(child.final_output()).value();
+                if !visit(value, value, typos) {
+                    return;
+                }
+            }
+            if !child.is_empty() {
+                stack.push((child, 0, state, output));
+            }
+        }
+    }
+}
+
+/// The node reached by following `bytes` from the root, with the output so far.
+fn descend<'f>(
+    fst: &'f fst::raw::Fst<Vec<u8>>,
+    bytes: &[u8],
+) -> Option<(fst::raw::Node<'f>, Output)> {
+    let mut node = fst.root();
+    let mut output = Output::zero();
+    for &byte in bytes {
+        let transition = node.transition(node.find_input(byte)?);
+        output = output.cat(transition.out);
+        node = fst.node(transition.addr);
+    }
+    Some((node, output))
+}
+
+/// The first and last values of the keys below `node` (whose keys' outputs so far
+/// are `output`): its leftmost and rightmost keys.
+fn branch(fst: &fst::raw::Fst<Vec<u8>>, node: fst::raw::Node<'_>, output: Output) -> (u64, u64) {
+    let (mut low, mut low_output) = (node, output);
+    while !low.is_final() && !low.is_empty() {
+        let transition = low.transition(0);
+        low_output = low_output.cat(transition.out);
+        low = fst.node(transition.addr);
+    }
+    let (mut high, mut high_output) = (node, output);
+    while !high.is_empty() {
+        let transition = high.transition(high.len() - 1);
+        high_output = high_output.cat(transition.out);
+        high = fst.node(transition.addr);
+    }
+    (
+        low_output.cat(low.final_output()).value(),
+        high_output.cat(high.final_output()).value(),
+    )
+}
+
+/// Which states of a prefix automaton accept every continuation with the same
+/// typos: states that every character leads back to (a character of several
+/// UTF-8 bytes passes through states of its own on the way), found once per
+/// state and remembered for the walk.
+struct Sinks<'d> {
+    dfa: &'d DFA,
+    /// Per state: 0 not yet known, 1 no, `2 + typos` yes.
+    known: Vec<u8>,
+}
+
+impl<'d> Sinks<'d> {
+    fn new(dfa: &'d DFA) -> Sinks<'d> {
+        Sinks {
+            dfa,
+            known: vec![0; dfa.num_states()],
+        }
+    }
+
+    /// The typos every key through `state` has, when they are all the same.
+    fn accepts_all(&mut self, state: u32) -> Option<u8> {
+        let index = state as usize;
+        if self.known[index] == 0 {
+            self.known[index] = match self.dfa.distance(state) {
+                Distance::Exact(typos) if self.loops(state) => 2 + typos,
+                _ => 1,
+            };
+        }
+        self.known[index].checked_sub(2)
+    }
+
+    /// True when every character, whatever its length in UTF-8, leads from
+    /// `state` back to it.
+    fn loops(&self, state: u32) -> bool {
+        let dfa = self.dfa;
+        (0..0x80u8).all(|byte| dfa.transition(state, byte) == state)
+            && [(0xC2..0xE0u8, 1), (0xE0..0xF0, 2), (0xF0..0xF5, 3)]
+                .into_iter()
+                .all(|(leads, left)| {
+                    let mut checked = None;
+                    leads.into_iter().all(|lead| {
+                        let to = dfa.transition(state, lead);
+                        checked == Some(to) || {
+                            checked = Some(to);
+                            returns(dfa, to, left, state)
+                        }
+                    })
+                })
+    }
+}
+
+/// True when every `left` continuation bytes lead from `from` to `state`.
+fn returns(dfa: &DFA, from: u32, left: u32, state: u32) -> bool {
+    if left == 0 {
+        return from == state;
+    }
+    let mut checked = None;
+    (0x80..0xC0u8).all(|byte| {
+        let to = dfa.transition(from, byte);
+        checked == Some(to) || {
+            checked = Some(to);
+            returns(dfa, to, left - 1, state)
+        }
+    })
 }
 
 /// Walks the keys of `map` that start with `head`, in byte order, calling
 /// `visit(key, value, typos)` for each the automaton accepts (every one without an
-/// automaton) until `visit` answers false. `dfa` reads whole keys, `head` included.
+/// automaton) until `visit` answers false. `dfa` reads what follows `head`.
 ///
 /// A depth-first walk of the FST's nodes that follows a transition only when the
 /// automaton can still match after its byte, so dead branches are never decoded —
@@ -280,23 +466,10 @@ fn walk(
     mut visit: impl FnMut(&[u8], u64, u8) -> bool,
 ) {
     let fst = map.as_fst();
-    let mut node = fst.root();
-    let mut output = Output::zero();
-    let mut state = dfa.map_or(0, DFA::initial_state);
-    for &byte in head {
-        let Some(index) = node.find_input(byte) else {
-            return;
-        };
-        let transition = node.transition(index);
-        output = output.cat(transition.out);
-        node = fst.node(transition.addr);
-        if let Some(dfa) = dfa {
-            state = dfa.transition(state, byte);
-            if state == SINK_STATE {
-                return;
-            }
-        }
-    }
+    let Some((node, output)) = descend(fst, head) else {
+        return;
+    };
+    let state = dfa.map_or(0, DFA::initial_state);
     let accepts = |state: u32| match dfa {
         None => Some(0),
         Some(dfa) => match dfa.distance(state) {
@@ -304,7 +477,8 @@ fn walk(
             Distance::AtLeast(_) => None,
         },
     };
-    let mut key = head.to_vec();
+    let mut key = Vec::with_capacity(head.len() + 32);
+    key.extend_from_slice(head);
     if node.is_final()
         && let Some(typos) = accepts(state)
         && !visit(&key, output.cat(node.final_output()).value(), typos)
@@ -312,7 +486,8 @@ fn walk(
         return;
     }
     // (node, next transition, automaton state, output so far, key length)
-    let mut stack = vec![(node, 0usize, state, output)];
+    let mut stack = Vec::with_capacity(32);
+    stack.push((node, 0usize, state, output));
     while let Some(top) = stack.last_mut() {
         let (node, next, state, output) = *top;
         if next >= node.len() {
@@ -346,6 +521,11 @@ impl Default for TypoAutomata {
     fn default() -> Self {
         TypoAutomata::new()
     }
+}
+
+thread_local! {
+    /// The words found for a unit, kept between queries.
+    static FOUND: std::cell::RefCell<Found> = std::cell::RefCell::new(Found::default());
 }
 
 /// Dictionary words found for one unit, their bytes back to back.
@@ -548,6 +728,79 @@ mod tests {
                         streamed(&typos, &map, text, max_typos, prefix),
                         "{text} {max_typos} {prefix}"
                     );
+                    if prefix {
+                        let mut ranged = Vec::new();
+                        typos.prefix_ranges(&map, text, max_typos, |first, last, distance| {
+                            ranged.extend((first..=last).map(|value| (value, distance)));
+                            true
+                        });
+                        let walked: Vec<(u64, u8)> =
+                            walked.iter().map(|(_, value, d)| (*value, *d)).collect();
+                        assert_eq!(ranged, walked, "{text} {max_typos}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Words over two letters, where swaps and repeated letters next to the first
+    /// one are everywhere: the automaton for what follows the first letter must find
+    /// what the automaton for the whole word finds, and whole branches
+    /// (`prefix_ranges`) the keys walked one by one.
+    #[test]
+    fn the_automaton_after_the_first_letter_agrees_with_the_whole_one() {
+        let mut words: Vec<String> = vec![String::new()];
+        for _ in 0..8 {
+            let longer: Vec<String> = words
+                .iter()
+                .flat_map(|w| [format!("{w}a"), format!("{w}b")])
+                .collect();
+            words.extend(longer);
+        }
+        words.retain(|w| !w.is_empty());
+        words.sort();
+        words.dedup();
+        let map = Map::from_iter(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_str(), i as u64)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let typos = TypoAutomata::new();
+        for text in [
+            "aabab",
+            "abaab",
+            "baaba",
+            "ab",
+            "ba",
+            "aaaaa",
+            "abababab",
+            "bbaabbaab",
+            "aab",
+        ] {
+            for max_typos in 0..=2 {
+                for prefix in [false, true] {
+                    let mut walked = Vec::new();
+                    typos.matches(&map, text, max_typos, prefix, |key, value, distance| {
+                        walked.push((key.to_vec(), value, distance));
+                        true
+                    });
+                    assert_eq!(
+                        walked,
+                        streamed(&typos, &map, text, max_typos, prefix),
+                        "{text} {max_typos} {prefix}"
+                    );
+                    if prefix {
+                        let mut ranged = Vec::new();
+                        typos.prefix_ranges(&map, text, max_typos, |first, last, distance| {
+                            ranged.extend((first..=last).map(|value| (value, distance)));
+                            true
+                        });
+                        let walked: Vec<(u64, u8)> =
+                            walked.iter().map(|(_, value, d)| (*value, *d)).collect();
+                        assert_eq!(ranged, walked, "{text} {max_typos}");
+                    }
                 }
             }
         }
