@@ -1022,6 +1022,41 @@ mod tests {
     use super::*;
     use crate::catalogue::synthetic;
 
+    /// Facets however counted (the common terms' kept counts included) must be
+    /// the facets of the matching entries counted one by one, on a catalogue large
+    /// enough to have common terms.
+    #[test]
+    fn facets_from_common_terms_are_the_facets_of_every_match() {
+        let base = Catalogue::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let catalogue = synthetic::catalogue(&base, 3000, 5).unwrap_or_else(|e| panic!("{e}"));
+        let index = Index::build(&catalogue);
+        assert!(!index.term_facets.is_empty());
+        let mut queries = synthetic::search_queries(&catalogue, 300, 3);
+        queries.extend(
+            [
+                "web server framework",
+                "server web",
+                "database web server",
+                "web",
+            ]
+            .map(String::from),
+        );
+        let mut counts = facets::Counts::default();
+        for query in &queries {
+            let results = index.search_all(query, 0..0);
+            let plan = index.plan(query);
+            let mut matching = RoaringBitmap::new();
+            for word in index.word_sets(&plan) {
+                matching |= word.all;
+            }
+            counts.reset(&index.facets);
+            for document in &matching {
+                index.facets.count(document, &mut counts);
+            }
+            assert_eq!(results.facets, index.facets.facets(&mut counts), "{query}");
+        }
+    }
+
     /// Narrowing the matching set to the documents that can reach the page must
     /// not change the page: every query of the benchmark mix, on a catalogue large
     /// enough to narrow, answers as ranking every matching document does.
