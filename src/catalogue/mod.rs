@@ -619,18 +619,21 @@ fn json_files(
         }
         Err(error) => return Err(fail(dir, format!("cannot read the directory: {error}"))),
     };
-    let mut paths = Vec::new();
+    let mut names = Vec::new();
     for entry in entries {
-        let path = entry
+        let name = entry
             .map_err(|e| fail(dir, format!("cannot list the directory: {e}")))?
-            .path();
-        if path.extension().is_some_and(|ext| ext == "json") {
-            paths.push(path);
+            .file_name();
+        if std::path::Path::new(&name)
+            .extension()
+            .is_some_and(|ext| ext == "json")
+        {
+            names.push(name);
         }
     }
-    // One folder: comparing whole paths as bytes orders them by file name.
-    paths.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-    Ok(paths)
+    // Sorted by file name (short keys, compared as bytes), then made paths.
+    names.sort_unstable();
+    Ok(names.into_iter().map(|name| dir.join(name)).collect())
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, LoadError> {
