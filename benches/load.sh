@@ -412,6 +412,9 @@ else
         # shellcheck disable=SC2086  # SYNTHETIC_GENERATOR may be a command with arguments
         $SYNTH --count "$count" --out "$dir" >"$RESULTS_DIR/synthetic-$count-generate.log" 2>&1 ||
             { tail -n 20 "$RESULTS_DIR/synthetic-$count-generate.log" >&2; die "the generator failed for $count"; }
+        # The generator's files written out before timing: otherwise the start-ups
+        # compete with the kernel flushing hundreds of MB to disk.
+        sync
         startup_times "synthetic-$count" "$SERVER" "${SERVER_ARGS[@]}" --data-dir "$dir"
         s_start=$STARTUP_MEDIAN_MS s_self=$SELF_REPORTED_MS
         s_log=$RESULTS_DIR/stackatlas-synthetic-$count.log
