@@ -340,7 +340,7 @@ startup_times() {
 
 fmt_num() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "nan") print "–"; else printf "%.0f", v }'; }
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "nan") print "–"; else if (v < 10) printf "%.2f", v; else printf "%.1f", v }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "–"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "–"; else printf "%.3f", a / b }'; }
 
 SERVER_ARGS=(--rate-limit "$RATE_LIMIT" --access-log true)
 MEMORY_ROWS=()
