@@ -215,16 +215,7 @@ impl<'a> Cacheable<'a> {
                         return Ok(self.stream(etag_value(etag), streamed));
                     }
                 };
-                let headers = built
-                    .headers
-                    .into_iter()
-                    .filter_map(|(name, value)| {
-                        Some((
-                            HeaderName::from_static(name),
-                            HeaderValue::from_str(&value).ok()?,
-                        ))
-                    })
-                    .collect();
+                let headers = header_pairs(built.headers);
                 let memo = Arc::new(Memo::new(
                     etag_value(etag),
                     Bytes::from(built.body),
@@ -252,10 +243,8 @@ impl<'a> Cacheable<'a> {
         let mut builder = HttpResponse::Ok();
         self.headers(&mut builder, etag, self.vary.clone());
         builder.insert_header((header::CONTENT_TYPE, streamed.content_type));
-        for (name, value) in streamed.headers {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                builder.insert_header((HeaderName::from_static(name), value));
-            }
+        for pair in header_pairs(streamed.headers) {
+            builder.insert_header(pair);
         }
         builder.body(streamed.body)
     }
@@ -278,6 +267,20 @@ impl<'a> Cacheable<'a> {
             None => builder.body(memo.body.clone()),
         }
     }
+}
+
+/// A built answer's extra headers as header names and values (a value that is
+/// not a valid header value is left out).
+fn header_pairs(headers: Vec<(&'static str, String)>) -> Box<[(HeaderName, HeaderValue)]> {
+    headers
+        .into_iter()
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value).ok()?,
+            ))
+        })
+        .collect()
 }
 
 fn etag_value(etag: String) -> HeaderValue {

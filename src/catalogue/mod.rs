@@ -526,17 +526,7 @@ impl Parsed {
     fn of(input: &Input<'_>, buffer: &mut Vec<u8>) -> Result<Parsed, LoadError> {
         let (path, text, from_disk) = match input {
             Input::Loaded(file) => (file.path.clone(), file.text.as_str(), false),
-            Input::Disk(path) => {
-                let shown = path
-                    .to_str()
-                    .map_or_else(|| path.display().to_string(), str::to_owned);
-                let text = read_into(path, buffer).map_err(|message| LoadError {
-                    file: shown.clone(),
-                    field: String::new(),
-                    message,
-                })?;
-                (shown, text, true)
-            }
+            Input::Disk(path) => (shown(path), read_into(path, buffer)?, true),
         };
         let technology = parse_json::<Technology>(&path, text)?;
         let errors = validate::entry(&path, &technology);
@@ -561,9 +551,14 @@ impl Parsed {
 
 /// Reads a UTF-8 file into `buffer` (open, read to the end, close: no size query),
 /// returning its text.
-fn read_into<'b>(path: &std::path::Path, buffer: &'b mut Vec<u8>) -> Result<&'b str, String> {
+fn read_into<'b>(path: &std::path::Path, buffer: &'b mut Vec<u8>) -> Result<&'b str, LoadError> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let fail = |message: String| LoadError {
+        file: shown(path),
+        field: String::new(),
+        message: format!("cannot read the file: {message}"),
+    };
+    let mut file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut filled = 0;
     loop {
         if filled == buffer.len() {
@@ -573,11 +568,17 @@ fn read_into<'b>(path: &std::path::Path, buffer: &'b mut Vec<u8>) -> Result<&'b 
             Ok(0) => break,
             Ok(read) => filled += read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("cannot read the file: {e}")),
+            Err(e) => return Err(fail(e.to_string())),
         }
     }
     std::str::from_utf8(&buffer[..filled])
-        .map_err(|e| format!("cannot read the file: stream did not contain valid UTF-8 ({e})"))
+        .map_err(|e| fail(format!("stream did not contain valid UTF-8 ({e})")))
+}
+
+/// A path as error messages and fingerprints show it.
+fn shown(path: &std::path::Path) -> String {
+    path.to_str()
+        .map_or_else(|| path.display().to_string(), str::to_owned)
 }
 
 /// Hash of a file's path and text.
@@ -589,13 +590,10 @@ fn file_hash(path: &str, text: &str) -> u64 {
 
 /// Reads one data file.
 fn read_file(path: &std::path::Path) -> Result<SourceFile, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: path.display().to_string(),
-        field: String::new(),
-        message: format!("cannot read the file: {e}"),
-    })?;
+    let mut buffer = Vec::new();
+    let text = read_into(path, &mut buffer)?.to_owned();
     Ok(SourceFile {
-        path: path.display().to_string(),
+        path: shown(path),
         text,
     })
 }

@@ -281,9 +281,9 @@ impl Texts {
         &self.buffer[start..self.ends[number] as usize]
     }
 
-    /// The number of `text`, if it is in the table.
-    fn find(&self, text: &str) -> Option<u32> {
-        let mut candidate = *self.slots.get(&Texts::hash(text))?;
+    /// The number of `text`, whose hash is `hash`, if it is in the table.
+    fn number(&self, hash: u64, text: &str) -> Option<u32> {
+        let mut candidate = *self.slots.get(&hash)?;
         while candidate != u32::MAX {
             if self.text(candidate) == text {
                 return Some(candidate);
@@ -293,22 +293,23 @@ impl Texts {
         None
     }
 
+    /// The number of `text`, if it is in the table.
+    fn find(&self, text: &str) -> Option<u32> {
+        self.number(Texts::hash(text), text)
+    }
+
     /// The number of `text`, and whether it was added now.
     fn find_or_add(&mut self, text: &str) -> (u32, bool) {
         let hash = Texts::hash(text);
-        let mut candidate = self.slots.get(&hash).copied().unwrap_or(u32::MAX);
-        let first = candidate;
-        while candidate != u32::MAX {
-            if self.text(candidate) == text {
-                return (candidate, false);
-            }
-            candidate = self.earlier[candidate as usize];
+        if let Some(number) = self.number(hash, text) {
+            return (number, false);
         }
         let number = self.ends.len() as u32;
         self.buffer.push_str(text);
         self.ends.push(self.buffer.len() as u32);
-        self.earlier.push(first);
-        self.slots.insert(hash, number);
+        // The text before it with the same hash, if any, stays reachable.
+        self.earlier
+            .push(self.slots.insert(hash, number).unwrap_or(u32::MAX));
         (number, true)
     }
 }
