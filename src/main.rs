@@ -27,6 +27,29 @@ fn tune_allocator() {
     }
 }
 
+/// glibc's default `M_TOP_PAD`: how much more than asked a heap grows by.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const DEFAULT_TOP_PAD: i32 = 128 * 1024;
+
+/// While the first catalogue loads, lets each allocator heap grow in large steps:
+/// a thread's heap otherwise grows by `mprotect` page by page (about 5% of the
+/// start-up's CPU time at 100,000 entries, whose parsing threads allocate ~500 MB).
+/// Untouched pages cost no resident memory; the default comes back once loaded, so
+/// memory freed later is returned as before.
+fn grow_heaps_in_large_steps(large: bool) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter, under the allocator's lock.
+    // 63 MiB: a new thread heap (at most 64 MiB) is made writable whole at once.
+    unsafe {
+        libc::mallopt(
+            libc::M_TOP_PAD,
+            if large { 63 << 20 } else { DEFAULT_TOP_PAD },
+        );
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = large;
+}
+
 fn print_json(value: Result<String, serde_json::Error>, what: &str) -> ExitCode {
     match value {
         Ok(json) => {
@@ -65,10 +88,12 @@ async fn serve() -> ExitCode {
         None => Source::Embedded,
     };
     // The OpenAPI document (made once per process) is built beside the catalogue.
+    grow_heaps_in_large_steps(true);
     let (loaded, _) = std::thread::scope(|scope| {
         let document = scope.spawn(api::openapi);
         (Snapshots::load(source), document.join())
     });
+    grow_heaps_in_large_steps(false);
     let (snapshots, index) = match loaded {
         Ok(loaded) => loaded,
         Err(errors) => {

@@ -169,7 +169,14 @@ impl Catalogue {
     /// `technologies/*.json` and `lifecycle/*.json` file below `dir` (the
     /// `lifecycle` folder may be absent).
     pub fn from_dir(dir: &std::path::Path) -> Result<Catalogue, LoadErrors> {
-        let technologies = json_files(&dir.join("technologies"), true)?;
+        let started = std::time::Instant::now();
+        let technologies_dir = dir.join("technologies");
+        let technologies = json_files(&technologies_dir, true)?;
+        log::debug!(
+            "{} technology files listed in {} ms",
+            technologies.len(),
+            started.elapsed().as_millis()
+        );
         let lifecycles = json_files(&dir.join("lifecycle"), false)?
             .into_iter()
             .map(|path| read_file(&path))
@@ -190,8 +197,10 @@ impl Catalogue {
                 }]));
             }
         };
+        let folder = Folder::open(technologies_dir);
         let technologies: Vec<Input<'_>> = technologies.into_iter().map(Input::Disk).collect();
-        Catalogue::from_inputs(&technologies, &lifecycles)?.with_meta(meta.as_ref())
+        Catalogue::from_inputs(&technologies, &lifecycles, folder.as_ref())?
+            .with_meta(meta.as_ref())
     }
 
     /// Parses and validates technology files into a catalogue without lifecycles.
@@ -205,14 +214,16 @@ impl Catalogue {
         lifecycle_files: &[SourceFile],
     ) -> Result<Catalogue, LoadErrors> {
         let inputs: Vec<Input<'_>> = files.iter().map(Input::Loaded).collect();
-        Catalogue::from_inputs(&inputs, lifecycle_files)
+        Catalogue::from_inputs(&inputs, lifecycle_files, None)
     }
 
     /// Parses and validates technology files (read from disk by the parsing
-    /// threads where they are not loaded yet) and lifecycle files.
+    /// threads where they are not loaded yet, through `folder` when they are in it)
+    /// and lifecycle files.
     fn from_inputs(
         inputs: &[Input<'_>],
         lifecycle_files: &[SourceFile],
+        folder: Option<&Folder>,
     ) -> Result<Catalogue, LoadErrors> {
         let mut errors = Vec::new();
         let mut parsed = Vec::with_capacity(inputs.len());
@@ -222,8 +233,8 @@ impl Catalogue {
         let (first, second) = inputs.split_at(inputs.len() / 2);
         let started = std::time::Instant::now();
         let (first, second) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| Parsed::all(second));
-            let first = Parsed::all(first);
+            let other = scope.spawn(|| Parsed::all(second, folder));
+            let first = Parsed::all(first, folder);
             let second = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -303,9 +314,11 @@ impl Catalogue {
             .into_iter()
             .map(|(_, l)| (l.product.clone(), l))
             .collect();
-        // Moved into name order (`order` holds every position once).
-        let mut slots: Vec<Option<Technology>> = parsed.into_iter().map(|(_, t)| Some(t)).collect();
-        let technologies: Vec<Technology> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        // Put into name order where they are (`order` holds every position once),
+        // then the paths dropped in the same allocation: no second copy of the
+        // entries (65 MB of fresh pages at 100,000 entries).
+        permute(&mut parsed, &order);
+        let technologies: Vec<Technology> = parsed.into_iter().map(|(_, t)| t).collect();
         let lifecycles = technologies
             .iter()
             .enumerate()
@@ -503,6 +516,25 @@ impl Lookups {
     }
 }
 
+/// Rearranges `items` so that position `k` holds what was at `order[k]`
+/// (`order` a permutation of the positions), by swaps along each cycle.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    debug_assert_eq!(items.len(), order.len());
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut at = start;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
 /// A technology file to parse: already in memory, or to be read from disk.
 enum Input<'a> {
     Loaded(&'a SourceFile),
@@ -523,10 +555,14 @@ struct Parsed {
 
 impl Parsed {
     /// Parses and checks one file; `buffer` is reused from file to file.
-    fn of(input: &Input<'_>, buffer: &mut Vec<u8>) -> Result<Parsed, LoadError> {
+    fn of(
+        input: &Input<'_>,
+        folder: Option<&Folder>,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Parsed, LoadError> {
         let (path, text, from_disk) = match input {
             Input::Loaded(file) => (file.path.clone(), file.text.as_str(), false),
-            Input::Disk(path) => (shown(path), read_into(path, buffer)?, true),
+            Input::Disk(path) => (shown(path), read_into(path, folder, buffer)?, true),
         };
         let technology = parse_json::<Technology>(&path, text)?;
         let errors = validate::entry(&path, &technology);
@@ -540,25 +576,89 @@ impl Parsed {
     }
 
     /// Parses and checks `inputs` in order, reusing one read buffer.
-    fn all(inputs: &[Input<'_>]) -> Vec<Result<Parsed, LoadError>> {
+    fn all(inputs: &[Input<'_>], folder: Option<&Folder>) -> Vec<Result<Parsed, LoadError>> {
         let mut buffer = Vec::new();
         inputs
             .iter()
-            .map(|input| Parsed::of(input, &mut buffer))
+            .map(|input| Parsed::of(input, folder, &mut buffer))
             .collect()
+    }
+}
+
+/// A folder of data files, opened once, so that each file in it is opened by its
+/// name relative to the folder: the kernel then looks up one path component per
+/// file instead of the whole path (100,000 times at 100,000 entries).
+struct Folder {
+    path: std::path::PathBuf,
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    handle: std::fs::File,
+}
+
+impl Folder {
+    /// The folder at `path`, when it can be opened (else files are opened by path).
+    fn open(path: std::path::PathBuf) -> Option<Folder> {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            let handle = std::fs::File::open(&path).ok()?;
+            Some(Folder { path, handle })
+        }
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        {
+            Some(Folder { path })
+        }
+    }
+
+    /// Opens the file at `path` for reading: by its name when it is in this folder.
+    fn open_file(&self, path: &std::path::Path) -> std::io::Result<std::fs::File> {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if path.parent() == Some(self.path.as_path())
+            && let Some(name) = path.file_name()
+        {
+            use std::os::fd::{AsRawFd, FromRawFd};
+            use std::os::unix::ffi::OsStrExt;
+            let mut bytes = [0u8; 256];
+            let name = name.as_bytes();
+            // A file name has at most 255 bytes (NAME_MAX) and no NUL.
+            if name.len() < bytes.len() && !name.contains(&0) {
+                bytes[..name.len()].copy_from_slice(name);
+                // SAFETY: `bytes` holds the name and a terminating NUL; the folder's
+                // descriptor is open for as long as `self` lives.
+                let fd = unsafe {
+                    libc::openat(
+                        self.handle.as_raw_fd(),
+                        bytes.as_ptr().cast(),
+                        libc::O_RDONLY | libc::O_CLOEXEC,
+                    )
+                };
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // SAFETY: `fd` was just opened and is owned by nothing else.
+                return Ok(unsafe { std::fs::File::from_raw_fd(fd) });
+            }
+        }
+        std::fs::File::open(path)
     }
 }
 
 /// Reads a UTF-8 file into `buffer` (open, read to the end, close: no size query),
 /// returning its text.
-fn read_into<'b>(path: &std::path::Path, buffer: &'b mut Vec<u8>) -> Result<&'b str, LoadError> {
+fn read_into<'b>(
+    path: &std::path::Path,
+    folder: Option<&Folder>,
+    buffer: &'b mut Vec<u8>,
+) -> Result<&'b str, LoadError> {
     use std::io::Read;
     let fail = |message: String| LoadError {
         file: shown(path),
         field: String::new(),
         message: format!("cannot read the file: {message}"),
     };
-    let mut file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let opened = match folder {
+        Some(folder) => folder.open_file(path),
+        None => std::fs::File::open(path),
+    };
+    let mut file = opened.map_err(|e| fail(e.to_string()))?;
     let mut filled = 0;
     loop {
         if filled == buffer.len() {
@@ -581,9 +681,11 @@ fn shown(path: &std::path::Path) -> String {
         .map_or_else(|| path.display().to_string(), str::to_owned)
 }
 
-/// Hash of a file's path and text.
+/// Hash of a file's path and text (the search index's multiply-rotate hasher: it
+/// reads 8 bytes per step, several times faster than SipHash over 420 MB of files at
+/// 100,000 entries, and a change to any one 8-byte word always changes the hash).
 fn file_hash(path: &str, text: &str) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
+    let mut hasher = crate::search::hash::WordHasher::default();
     std::hash::Hash::hash(&(path, text), &mut hasher);
     std::hash::Hasher::finish(&hasher)
 }
@@ -591,7 +693,7 @@ fn file_hash(path: &str, text: &str) -> u64 {
 /// Reads one data file.
 fn read_file(path: &std::path::Path) -> Result<SourceFile, LoadError> {
     let mut buffer = Vec::new();
-    let text = read_into(path, &mut buffer)?.to_owned();
+    let text = read_into(path, None, &mut buffer)?.to_owned();
     Ok(SourceFile {
         path: shown(path),
         text,
@@ -650,4 +752,25 @@ fn parse_json<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<
             message: format!("invalid JSON: {inner}"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Position `k` ends up holding what was at `order[k]`, for any permutation
+        /// (fixed points, long cycles, many short ones).
+        #[test]
+        fn permute_puts_each_item_where_the_order_says(
+            order in (0usize..200).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        ) {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut permuted = items;
+            permute(&mut permuted, &order);
+            prop_assert_eq!(permuted, expected);
+        }
+    }
 }

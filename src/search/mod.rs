@@ -18,7 +18,7 @@
 
 mod facets;
 mod fields;
-mod hash;
+pub(crate) mod hash;
 mod highlight;
 mod names;
 mod postings;
