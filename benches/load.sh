@@ -85,7 +85,7 @@ seconds() { # 10s | 2m | 500ms | 10 -> whole seconds (rounded up)
         *) echo "$1" ;;
     esac
 }
-RUNS_PER_SET=10     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304) + baseline
+RUNS_PER_SET=11     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304) + 2 baselines
 HAVE_SYNTH=0
 { [ -f examples/synthetic.rs ] || [ -n "${SYNTHETIC_GENERATOR:-}" ]; } && HAVE_SYNTH=1
 n_synth=0
@@ -363,23 +363,37 @@ DETAIL_BYTES=$(curl -s "http://127.0.0.1:$SA_PORT/v1/technologies/nodejs" | wc -
 BASE_BYTES=$(curl -s "http://127.0.0.1:$BASE_PORT/" | wc -c)
 log "detail answer: $DETAIL_BYTES bytes; baseline answer: $BASE_BYTES bytes"
 prepare_endpoints "$SA_PORT" nodejs
+# A second baseline answering the default list page's bytes: the framework's ceiling
+# for an answer of that size (a larger body costs the client, the kernel and the
+# server more per request whatever computes it).
+LIST_BODY=$WORK/list-body.json
+curl -s "http://127.0.0.1:$SA_PORT/v1/technologies" >"$LIST_BODY"
+start_server baseline-list "$RESULTS_DIR/baseline-list.log" / "$BASELINE" --body "$LIST_BODY"
+BASE_LIST_PID=$STARTED_PID BASE_LIST_PORT=$STARTED_PORT
+BASE_LIST_BYTES=$(curl -s "http://127.0.0.1:$BASE_LIST_PORT/" | wc -c)
 
 for rep in $(seq "$REPEATS"); do
     log "baseline #$rep"
     run_wrk baseline "http://127.0.0.1:$BASE_PORT/v1/technologies/nodejs" "$RESULTS_DIR/embedded-baseline-$rep.txt" "$DURATION" "$CONNECTIONS"
+    log "baseline at the list page's size #$rep"
+    run_wrk baseline-list "http://127.0.0.1:$BASE_LIST_PORT/v1/technologies" "$RESULTS_DIR/embedded-baselinelist-$rep.txt" "$DURATION" "$CONNECTIONS"
     measure_set "$SA_PORT" nodejs embedded "$rep" "$DURATION" "$CONNECTIONS" "$SA_LOG"
 done
 SA_RSS=$(rss_kib "$SA_PID") SA_HWM=$(hwm_kib "$SA_PID")
 MEMORY_ROWS+=("| embedded | $(curl -s "http://127.0.0.1:$SA_PORT/readyz" | grep -o '"technologies":[0-9]*' | cut -d: -f2) | $(fmt_ms "$EMB_START") | $(fmt_ms "$EMB_SELF") | $(mib "$SA_IDLE_RSS") | $(mib "$SA_RSS") | $(mib "$SA_HWM") |")
 kill_started "$SA_PID"
 kill_started "$BASE_PID"
+kill_started "$BASE_LIST_PID"
 
 read -r B_RPS B_P50 B_P99 B_ERR B_MIN B_MAX < <(summarise embedded baseline)
+read -r BL_RPS BL_P50 BL_P99 BL_ERR BL_MIN BL_MAX < <(summarise embedded baselinelist)
+read -r L_RPS _ < <(summarise embedded list)
 TABLE=$WORK/table.md
 {
     echo "| endpoint | body bytes | req/s (median) | req/s min–max | p50 ms | p99 ms | × baseline req/s | errors |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     echo "| baseline (constant JSON) | $BASE_BYTES | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.00 | $B_ERR |"
+    echo "| baseline at the list page's size (constant JSON) | $BASE_LIST_BYTES | $(fmt_num "$BL_RPS") | $(spread "$BL_MIN" "$BL_MAX") | $(fmt_ms "$BL_P50") | $(fmt_ms "$BL_P99") | $(ratio "$BL_RPS" "$B_RPS") | $BL_ERR |"
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key label _ <<<"$entry"
         skip="SKIP_$key"
@@ -453,6 +467,7 @@ ELAPSED=$(( $(date +%s) - T0 ))
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)); git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency; median of $REPEATS run(s); 127.0.0.1; access log on; rate limit $RATE_LIMIT/window; no Accept-Encoding (identity)."
     echo "Detail answer (nodejs): $DETAIL_BYTES bytes. × baseline = the endpoint's median req/s ÷ the baseline's median req/s in this run."
+    echo "The list's default page reaches $(ratio "$L_RPS" "$BL_RPS") of the baseline answering the same number of bytes ($BASE_LIST_BYTES)."
     echo
     cat "$TABLE"
     echo

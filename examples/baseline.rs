@@ -33,12 +33,16 @@ struct Args {
     /// Worker threads (0: one per CPU core, like `stackatlas`).
     #[arg(long, default_value_t = 0)]
     workers: usize,
+    /// Answer this file's bytes instead of the built-in detail answer (to measure the
+    /// ceiling for a larger answer, such as the default list page).
+    #[arg(long)]
+    body: Option<std::path::PathBuf>,
 }
 
-async fn answer() -> HttpResponse {
+async fn answer(body: web::Data<&'static [u8]>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(BODY)
+        .body(*body.get_ref())
 }
 
 #[actix_web::main]
@@ -48,13 +52,21 @@ async fn main() -> std::io::Result<()> {
         0 => std::thread::available_parallelism().map_or(2, NonZeroUsize::get),
         n => n,
     };
-    let server = HttpServer::new(|| App::new().default_service(web::get().to(answer)))
-        .workers(workers)
-        .bind((args.host.as_str(), args.port))?;
+    let body: &'static [u8] = match &args.body {
+        Some(path) => std::fs::read(path)?.leak(),
+        None => BODY.as_bytes(),
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(body))
+            .default_service(web::get().to(answer))
+    })
+    .workers(workers)
+    .bind((args.host.as_str(), args.port))?;
     for address in server.addrs() {
         eprintln!(
             "baseline: {} bytes on every GET at http://{address} ({workers} workers)",
-            BODY.len()
+            body.len()
         );
     }
     server.run().await
