@@ -266,22 +266,35 @@ impl Catalogue {
             }
         }
         let parsed_in = started.elapsed();
-        // The checks across entries on one thread; the name order and the lookup
-        // tables (which need no valid catalogue to be made) on this one.
+        // The names' check across entries on one thread; the name order, the lookup
+        // tables (which need no valid catalogue to be made) and the identifiers'
+        // check on this one; then the relations' check, half on each.
         let (checks, order, lookups) = std::thread::scope(|scope| {
-            let checks = scope.spawn(|| {
-                let mut found = validate::across_entries(&parsed);
-                found.extend(validate::lifecycles(&parsed, &stored_lifecycles));
-                found
-            });
+            let names = scope.spawn(|| validate::unique_names(&parsed));
             // Ids are unique, so the order is total; each name is lowercased once.
             let mut order: Vec<usize> = (0..parsed.len()).collect();
             order.sort_by_cached_key(|&i| (parsed[i].1.name.to_lowercase(), &parsed[i].1.id));
             let sorted: Vec<&Technology> = order.iter().map(|&i| &parsed[i].1).collect();
             let lookups = Lookups::of(&sorted);
-            let checks = checks
+            let identifiers = validate::unique_identifiers(&parsed);
+            let (mut checks, names) = names
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            checks.extend(identifiers);
+            let half = parsed.len() / 2;
+            std::thread::scope(|scope| {
+                let later = scope.spawn(|| {
+                    let mut found = validate::relations(&parsed, half..parsed.len(), &names);
+                    found.extend(validate::lifecycles(&parsed, &stored_lifecycles));
+                    found
+                });
+                checks.extend(validate::relations(&parsed, 0..half, &names));
+                checks.extend(
+                    later
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            });
             (checks, order, lookups)
         });
         found.extend(checks);

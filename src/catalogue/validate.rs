@@ -346,9 +346,20 @@ fn lowercase_into<'b>(text: &str, buffer: &'b mut String) -> &'b str {
     buffer
 }
 
-/// The checks that look at several entries at once (uniqueness, relations); a
+/// What [`unique_names`] learns that [`relations`] needs: each id's number, its
+/// entry's kind, and the "alternative to" pairs by id number.
+pub struct Names {
+    id_numbers: Texts,
+    kinds: Vec<Kind>,
+    alternatives: HashSet<(u32, u32)>,
+}
+
+/// The checks that look at several entries at once are [`unique_names`],
+/// [`unique_identifiers`] and [`relations`] (over any split of the entries); a
 /// catalogue is valid when these and [`entry`] on each entry find nothing.
-pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
+///
+/// This one: every id, name and alias names one entry only, case-insensitively.
+pub fn unique_names(entries: &[(String, Technology)]) -> (Vec<LoadError>, Names) {
     let mut errors = Vec::new();
     let mut lowered = String::new();
 
@@ -388,8 +399,29 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
             kinds.push(technology.kind);
         }
     }
+    let alternatives: HashSet<(u32, u32)> = entries
+        .iter()
+        .filter(|(_, t)| !t.relations.alternative_to.is_empty())
+        .flat_map(|(_, t)| {
+            let own = id_numbers.find(&t.id);
+            let id_numbers = &id_numbers;
+            t.relations
+                .alternative_to
+                .iter()
+                .filter_map(move |other| Some((own?, id_numbers.find(other)?)))
+        })
+        .collect();
+    let names = Names {
+        id_numbers,
+        kinds,
+        alternatives,
+    };
+    (errors, names)
+}
 
-    // Identifiers name one entry only.
+/// Identifiers (purl, CPE, endoflife.date, Linguist) name one entry only.
+pub fn unique_identifiers(entries: &[(String, Technology)]) -> Vec<LoadError> {
+    let mut errors = Vec::new();
     let mut identifier_owners: HashMap<(&str, Cow<'_, str>), &str> = HashMap::new();
     for (file, technology) in entries {
         let ids = &technology.identifiers;
@@ -416,21 +448,23 @@ pub fn across_entries(entries: &[(String, Technology)]) -> Vec<LoadError> {
         }
     }
 
-    // Relations resolve to ids of the right kind, without self-edges or repeats;
-    // "alternative to" goes both ways.
-    let id_numbers = &id_numbers;
-    let alternatives: HashSet<(u32, u32)> = entries
-        .iter()
-        .filter(|(_, t)| !t.relations.alternative_to.is_empty())
-        .flat_map(|(_, t)| {
-            let own = id_numbers.find(&t.id);
-            t.relations
-                .alternative_to
-                .iter()
-                .filter_map(move |other| Some((own?, id_numbers.find(other)?)))
-        })
-        .collect();
-    for (file, technology) in entries {
+    errors
+}
+
+/// The relations of `entries[range]` resolve to ids of the right kind, without
+/// self-edges or repeats; "alternative to" goes both ways.
+pub fn relations(
+    entries: &[(String, Technology)],
+    range: std::ops::Range<usize>,
+    names: &Names,
+) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let Names {
+        id_numbers,
+        kinds,
+        alternatives,
+    } = names;
+    for (file, technology) in &entries[range] {
         for (relation, targets) in relation_lists(technology) {
             let expected: &[Kind] = match relation {
                 "written_in" | "for_language" => &[Kind::Language],

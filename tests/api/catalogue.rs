@@ -187,6 +187,39 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
+fn problems_across_entries_are_all_reported_in_file_order() {
+    // Five entries with a broken relation each, one sharing a name and one an
+    // identifier: every problem once, by kind of check, then in file order.
+    let ids = ["alpha", "bravo", "charlie", "delta", "echo"];
+    let mut entries: Vec<serde_json::Value> = ids.iter().map(|id| entry(id)).collect();
+    for (n, entry) in entries.iter_mut().enumerate() {
+        entry["relations"] = serde_json::json!({"used_with": [format!("missing-{n}")]});
+    }
+    entries[3]["aliases"] = serde_json::json!(["Name of alpha"]);
+    entries[1]["identifiers"] = serde_json::json!({"purl": ["pkg:generic/shared"]});
+    entries[4]["identifiers"] = serde_json::json!({"purl": ["pkg:generic/shared"]});
+    let errors = load(&entries).expect_err("rejected");
+    let found: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
+    assert_eq!(found.len(), 7, "{errors}");
+    assert!(
+        found[0].contains("delta.json") && found[0].contains("already names the entry `alpha`"),
+        "{errors}"
+    );
+    assert!(
+        found[1].contains("echo.json") && found[1].contains("already identifies the entry `bravo`"),
+        "{errors}"
+    );
+    for (n, id) in ids.iter().enumerate() {
+        let message = &found[2 + n];
+        assert!(
+            message.contains(&format!("{id}.json"))
+                && message.contains(&format!("`missing-{n}` is not the id of any entry")),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
 fn an_invalid_spdx_licence_is_rejected() {
     let mut a = entry("alpha");
     a["license"] = "MIT-ish".into();
