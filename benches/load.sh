@@ -85,7 +85,7 @@ seconds() { # 10s | 2m | 500ms | 10 -> whole seconds (rounded up)
         *) echo "$1" ;;
     esac
 }
-RUNS_PER_SET=11     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304) + 2 baselines
+RUNS_PER_SET=19     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304), each after a baseline run, + the list-size baseline
 HAVE_SYNTH=0
 { [ -f examples/synthetic.rs ] || [ -n "${SYNTHETIC_GENERATOR:-}" ]; } && HAVE_SYNTH=1
 n_synth=0
@@ -285,7 +285,12 @@ drain_log() {
 }
 
 # measure_set PORT ID TAG REPEAT DURATION EXPORT_CONNS LOG: runs every available
-# endpoint once; raw output in $RESULTS_DIR/TAG-KEY-REPEAT.txt
+# endpoint once; raw output in $RESULTS_DIR/TAG-KEY-REPEAT.txt. With PAIR_BASE_PORT
+# set, the baseline runs right before each endpoint (TAG-pair_KEY-REPEAT.txt), and
+# before the default list page also the baseline at its size (PAIR_LIST_PORT,
+# TAG-pairlist_KEY-REPEAT.txt): each ratio compares runs a few seconds apart, so a
+# machine whose speed drifts during the benchmark does not bias it.
+PAIR_BASE_PORT='' PAIR_LIST_PORT=''
 measure_set() {
     local port=$1 id=$2 tag=$3 rep=$4 duration=$5 export_conns=$6 logfile=$7
     local entry key label path skip conns lua
@@ -298,6 +303,12 @@ measure_set() {
         [ "$key" = export ] && conns=$export_conns
         lua=
         [ "$key" = revalidate ] && lua=$ETAG_LUA
+        if [ -n "$PAIR_BASE_PORT" ]; then
+            run_wrk baseline "http://127.0.0.1:$PAIR_BASE_PORT$path" "$RESULTS_DIR/$tag-pair_$key-$rep.txt" "$duration" "$conns"
+            if [ "$key" = list ] && [ -n "$PAIR_LIST_PORT" ]; then
+                run_wrk baseline-list "http://127.0.0.1:$PAIR_LIST_PORT$path" "$RESULTS_DIR/$tag-pairlist_$key-$rep.txt" "$duration" "$conns"
+            fi
+        fi
         log "$tag #$rep: $key ($path)"
         run_wrk "$key" "http://127.0.0.1:$port$path" "$RESULTS_DIR/$tag-$key-$rep.txt" "$duration" "$conns" "$lua"
         drain_log "$logfile" "$RESULTS_DIR/$tag-access-log-tail.txt"
@@ -316,6 +327,18 @@ summarise() {
         "$(awk '{print $3}' <<<"$rows" | median)" \
         "$(awk '{s += $4} END {print s + 0}' <<<"$rows")" \
         "$(awk 'NR == 1 || $1 < m {m = $1} END {print m}' <<<"$rows") $(awk 'NR == 1 || $1 > m {m = $1} END {print m}' <<<"$rows")"
+}
+# paired_ratio TAG NUM DEN: median over the repeats of the req/s of run NUM ÷ the
+# req/s of run DEN of the same repeat (files TAG-NUM-R.txt and TAG-DEN-R.txt), e.g.
+# an endpoint (KEY) and the baseline run right before it (pair_KEY)
+paired_ratio() {
+    local tag=$1 num=$2 den=$3 f b rows
+    rows=$(for f in "$RESULTS_DIR/$tag-$num-"*.txt; do
+        b=$RESULTS_DIR/$tag-$den-${f##*-}
+        [ -f "$f" ] && [ -f "$b" ] && echo "$(parse_wrk "$f" | awk '{print $1}') $(parse_wrk "$b" | awk '{print $1}')"
+    done)
+    [ -n "$rows" ] || { echo "-"; return; }
+    awk '$2 > 0 { printf "%.6f\n", $1 / $2 }' <<<"$rows" | median
 }
 spread() { # MIN MAX -> "min–max" (req/s)
     if [ "$1" = "$2" ]; then echo "–"; else echo "$(fmt_num "$1")–$(fmt_num "$2")"; fi
@@ -340,6 +363,7 @@ startup_times() {
 
 fmt_num() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "nan") print "–"; else printf "%.0f", v }'; }
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "nan") print "–"; else if (v < 10) printf "%.2f", v; else printf "%.1f", v }'; }
+fmt_ratio() { awk -v v="$1" 'BEGIN { if (v == "-" || v == "nan" || v == "") print "–"; else printf "%.3f", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "–"; else printf "%.3f", a / b }'; }
 
 SERVER_ARGS=(--rate-limit "$RATE_LIMIT" --access-log true)
@@ -372,13 +396,14 @@ start_server baseline-list "$RESULTS_DIR/baseline-list.log" / "$BASELINE" --body
 BASE_LIST_PID=$STARTED_PID BASE_LIST_PORT=$STARTED_PORT
 BASE_LIST_BYTES=$(curl -s "http://127.0.0.1:$BASE_LIST_PORT/" | wc -c)
 
+PAIR_BASE_PORT=$BASE_PORT PAIR_LIST_PORT=$BASE_LIST_PORT
 for rep in $(seq "$REPEATS"); do
-    log "baseline #$rep"
-    run_wrk baseline "http://127.0.0.1:$BASE_PORT/v1/technologies/nodejs" "$RESULTS_DIR/embedded-baseline-$rep.txt" "$DURATION" "$CONNECTIONS"
-    log "baseline at the list page's size #$rep"
-    run_wrk baseline-list "http://127.0.0.1:$BASE_LIST_PORT/v1/technologies" "$RESULTS_DIR/embedded-baselinelist-$rep.txt" "$DURATION" "$CONNECTIONS"
     measure_set "$SA_PORT" nodejs embedded "$rep" "$DURATION" "$CONNECTIONS" "$SA_LOG"
 done
+PAIR_BASE_PORT='' PAIR_LIST_PORT=''
+# every baseline run of the set, for the baseline rows
+for f in "$RESULTS_DIR"/embedded-pair_*.txt; do cp "$f" "$RESULTS_DIR/embedded-baseline-$(basename "$f" .txt | sed 's/^embedded-pair_//; s/-/_/').txt"; done
+for f in "$RESULTS_DIR"/embedded-pairlist_*.txt; do cp "$f" "$RESULTS_DIR/embedded-baselinelist-$(basename "$f" .txt | sed 's/^embedded-pairlist_//; s/-/_/').txt"; done
 SA_RSS=$(rss_kib "$SA_PID") SA_HWM=$(hwm_kib "$SA_PID")
 MEMORY_ROWS+=("| embedded | $(curl -s "http://127.0.0.1:$SA_PORT/readyz" | grep -o '"technologies":[0-9]*' | cut -d: -f2) | $(fmt_ms "$EMB_START") | $(fmt_ms "$EMB_SELF") | $(mib "$SA_IDLE_RSS") | $(mib "$SA_RSS") | $(mib "$SA_HWM") |")
 kill_started "$SA_PID"
@@ -387,13 +412,13 @@ kill_started "$BASE_LIST_PID"
 
 read -r B_RPS B_P50 B_P99 B_ERR B_MIN B_MAX < <(summarise embedded baseline)
 read -r BL_RPS BL_P50 BL_P99 BL_ERR BL_MIN BL_MAX < <(summarise embedded baselinelist)
-read -r L_RPS _ < <(summarise embedded list)
+LIST_VS_SAME_SIZE=$(paired_ratio embedded list pairlist_list)
 TABLE=$WORK/table.md
 {
     echo "| endpoint | body bytes | req/s (median) | req/s min–max | p50 ms | p99 ms | × baseline req/s | errors |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    echo "| baseline (constant JSON) | $BASE_BYTES | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.00 | $B_ERR |"
-    echo "| baseline at the list page's size (constant JSON) | $BASE_LIST_BYTES | $(fmt_num "$BL_RPS") | $(spread "$BL_MIN" "$BL_MAX") | $(fmt_ms "$BL_P50") | $(fmt_ms "$BL_P99") | $(ratio "$BL_RPS" "$B_RPS") | $BL_ERR |"
+    echo "| baseline (constant JSON; all its runs) | $BASE_BYTES | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.000 | $B_ERR |"
+    echo "| baseline at the list page's size (constant JSON) | $BASE_LIST_BYTES | $(fmt_num "$BL_RPS") | $(spread "$BL_MIN" "$BL_MAX") | $(fmt_ms "$BL_P50") | $(fmt_ms "$BL_P99") | $(fmt_ratio "$(paired_ratio embedded pairlist_list pair_list)") | $BL_ERR |"
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key label _ <<<"$entry"
         skip="SKIP_$key"
@@ -403,7 +428,7 @@ TABLE=$WORK/table.md
         fi
         read -r rps p50 p99 err min max < <(summarise embedded "$key")
         bytes="BYTES_$key"
-        echo "| $label | ${!bytes:-–} | $(fmt_num "$rps") | $(spread "$min" "$max") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(ratio "$rps" "$B_RPS") | $err |"
+        echo "| $label | ${!bytes:-–} | $(fmt_num "$rps") | $(spread "$min" "$max") | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_ratio "$(paired_ratio embedded "$key" "pair_$key")") | $err |"
     done
 } >"$TABLE"
 
@@ -466,8 +491,8 @@ ELAPSED=$(( $(date +%s) - T0 ))
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)); git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency; median of $REPEATS run(s); 127.0.0.1; access log on; rate limit $RATE_LIMIT/window; no Accept-Encoding (identity)."
-    echo "Detail answer (nodejs): $DETAIL_BYTES bytes. × baseline = the endpoint's median req/s ÷ the baseline's median req/s in this run."
-    echo "The list's default page reaches $(ratio "$L_RPS" "$BL_RPS") of the baseline answering the same number of bytes ($BASE_LIST_BYTES)."
+    echo "Detail answer (nodejs): $DETAIL_BYTES bytes. × baseline = the median over the $REPEATS repeats of the endpoint's req/s ÷ the req/s of the baseline run right before it."
+    echo "The list's default page reaches $(fmt_ratio "$LIST_VS_SAME_SIZE") of the baseline answering the same number of bytes ($BASE_LIST_BYTES), measured the same way."
     echo
     cat "$TABLE"
     echo
