@@ -157,11 +157,11 @@ impl<'a> Cacheable<'a> {
                 return false;
             };
             // Weak comparison (RFC 9110 §13.1.2): opaque tags match with or without W/.
-            let ours = etag.trim_start_matches("W/");
+            let ours = etag.strip_prefix("W/").unwrap_or(etag);
             return text
                 .split(',')
                 .map(str::trim)
-                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours);
+                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours);
         }
         if let Some(since) = self
             .req
@@ -297,13 +297,59 @@ const OFFERED: [Encoding; 5] = [
     Encoding::zstd(),
 ];
 
+/// What negotiation gave: `Ok(None)` for identity, `Ok(Some(_))` for a stored
+/// coding, `Err(())` for what only the `Compress` layer answers.
+type Negotiated = Result<Option<Coding>, ()>;
+
+/// How many `Accept-Encoding` values each worker thread remembers the outcome of.
+const REMEMBERED_CODINGS: usize = 8;
+/// Longest `Accept-Encoding` value remembered.
+const LONGEST_REMEMBERED_CODING: usize = 128;
+
+thread_local! {
+    /// The last few `Accept-Encoding` values this thread negotiated and their
+    /// outcomes, newest first. Clients send the same few values (a browser the same
+    /// string on every request), and parsing one into a set of quality items costs
+    /// more than the rest of answering from the memo.
+    static NEGOTIATED: std::cell::RefCell<Vec<(Box<[u8]>, Negotiated)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The content coding of the answer to `req`: `Ok(None)` for identity,
 /// `Ok(Some(_))` for a stored coding, `Err(())` for what only the `Compress` layer
 /// answers (`deflate`, or nothing acceptable: 406).
-fn negotiate(req: &HttpRequest) -> Result<Option<Coding>, ()> {
-    if !req.headers().contains_key(header::ACCEPT_ENCODING) {
+fn negotiate(req: &HttpRequest) -> Negotiated {
+    let mut values = req.headers().get_all(header::ACCEPT_ENCODING);
+    let Some(value) = values.next() else {
         return Ok(None);
+    };
+    // One header line of a usual length: its outcome is remembered by its bytes.
+    let key = (values.next().is_none() && value.len() <= LONGEST_REMEMBERED_CODING)
+        .then(|| value.as_bytes());
+    if let Some(key) = key
+        && let Some(known) = NEGOTIATED.with_borrow(|known| {
+            known
+                .iter()
+                .find(|(value, _)| **value == *key)
+                .map(|(_, outcome)| *outcome)
+        })
+    {
+        return known;
     }
+    let outcome = negotiate_afresh(req);
+    if let Some(key) = key {
+        NEGOTIATED.with_borrow_mut(|known| {
+            if known.len() == REMEMBERED_CODINGS {
+                known.pop();
+            }
+            known.insert(0, (key.into(), outcome));
+        });
+    }
+    outcome
+}
+
+/// [`negotiate`] without the remembered outcomes.
+fn negotiate_afresh(req: &HttpRequest) -> Negotiated {
     let Some(accepted) = req.get_header::<AcceptEncoding>() else {
         return Ok(None);
     };

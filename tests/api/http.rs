@@ -409,6 +409,59 @@ fn decoded(answer: &crate::helpers::Answer) -> Vec<u8> {
 }
 
 #[actix_web::test]
+async fn each_accept_encoding_gets_its_own_coding_however_often_and_in_whatever_order() {
+    // One state and one thread, so the memo answers and the thread's remembered
+    // negotiations (a few values at a time) are reused; more distinct values than
+    // it remembers, asked in two orders, each answered as negotiated afresh.
+    // `None` for identity; `Some("406")` for nothing acceptable.
+    let cases: [(&str, Option<&str>); 16] = [
+        ("gzip", Some("gzip")),
+        ("br", Some("br")),
+        ("zstd", Some("zstd")),
+        ("identity", None),
+        ("gzip;q=0, br", Some("br")),
+        ("br;q=0.5, gzip", Some("gzip")),
+        ("*;q=0, identity", None),
+        ("zstd;q=0.1, gzip;q=0.2", Some("gzip")),
+        ("deflate", Some("deflate")),
+        ("gzip, deflate, br, zstd", Some("br")),
+        ("*", None),
+        ("identity;q=0", Some("406")),
+        ("*;q=0", Some("406")),
+        ("GZIP", Some("gzip")),
+        ("x-unknown", None),
+        ("gzip;q=0.5, zstd;q=0.5", Some("zstd")),
+    ];
+    let state = state_with(HttpSettings {
+        access_log: false,
+        rate_limit: None,
+        ..HttpSettings::default()
+    });
+    let order = (0..cases.len())
+        .chain((0..cases.len()).rev())
+        .chain((0..cases.len()).map(|i| (i * 7) % cases.len()));
+    for i in order {
+        let (value, expected) = cases[i];
+        let request = TestRequest::get()
+            .uri("/v1/technologies/nodejs")
+            .insert_header(("accept-encoding", value));
+        let answer = call_with_state(request, state.clone()).await;
+        match expected {
+            Some("406") => assert_eq!(answer.status, 406, "{value}"),
+            expected => {
+                assert_eq!(answer.status, 200, "{value}");
+                assert_eq!(answer.header("content-encoding"), expected, "{value}");
+                assert_eq!(
+                    decoded(&answer),
+                    get("/v1/technologies/nodejs").await.body,
+                    "{value}"
+                );
+            }
+        }
+    }
+}
+
+#[actix_web::test]
 async fn a_repeated_request_gets_the_answer_its_handler_gave() {
     // Answers are memoized per target and day; a repeated target is answered from
     // the memo without routing. Whatever the request headers, the answer must be
