@@ -230,21 +230,13 @@ impl Catalogue {
         // Two threads read and parse the files (start-up time is mostly this and
         // indexing); each also runs the checks that need one entry only and hashes
         // the file for the fingerprint, so a file's text is dropped once parsed.
-        let (first, second) = inputs.split_at(inputs.len() / 2);
         let started = std::time::Instant::now();
-        let (first, second) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| Parsed::all(second, folder));
-            let first = Parsed::all(first, folder);
-            let second = other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (first, second)
-        });
+        let results = Parsed::all(inputs, folder);
         let mut found = Vec::new();
         let mut hasher = std::hash::DefaultHasher::new();
         // Texts of the files with a problem, to say where in the file it is.
         let mut kept: HashMap<String, String> = HashMap::new();
-        for result in first.into_iter().chain(second) {
+        for result in results {
             match result {
                 Ok(parsed_file) => {
                     std::hash::Hasher::write_u64(&mut hasher, parsed_file.hash);
@@ -588,14 +580,59 @@ impl Parsed {
         })
     }
 
-    /// Parses and checks `inputs` in order, reusing one read buffer.
-    fn all(inputs: &[Input<'_>], folder: Option<&Folder>) -> Vec<Result<Parsed, LoadError>> {
-        let mut buffer = Vec::new();
-        inputs
-            .iter()
-            .map(|input| Parsed::of(input, folder, &mut buffer))
-            .collect()
+    /// Parses and checks `inputs` on two threads, in order, each thread reusing
+    /// one read buffer.
+    fn all(
+        inputs: &[Input<'_>],
+        folder: Option<&Folder>,
+    ) -> impl Iterator<Item = Result<Parsed, LoadError>> {
+        in_order_on_two_threads(inputs, 256, move |input, buffer: &mut Vec<u8>| {
+            Parsed::of(input, folder, buffer)
+        })
     }
+}
+
+/// `work` done on every item on two threads, the results in the items' order. The
+/// threads take `chunk` items at a time as they go, so a thread slowed down (its
+/// core busy with something else) leaves more items to the other: with fixed
+/// halves, one half of 100,000 files took up to 0.4 s longer than the other. Each
+/// thread keeps its own `S` from item to item.
+fn in_order_on_two_threads<T: Sync, S: Default, R: Send>(
+    items: &[T],
+    chunk: usize,
+    work: impl Fn(&T, &mut S) -> R + Sync,
+) -> impl Iterator<Item = R> {
+    let chunk = chunk.max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || {
+        let mut state = S::default();
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
+            if start >= items.len() {
+                break;
+            }
+            let end = start.saturating_add(chunk).min(items.len());
+            let results: Vec<R> = items[start..end]
+                .iter()
+                .map(|item| work(item, &mut state))
+                .collect();
+            done.push((start, results));
+        }
+        done
+    };
+    let mut done = std::thread::scope(|scope| {
+        let other = scope.spawn(take);
+        let mut done = take();
+        done.extend(
+            other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        done
+    });
+    done.sort_unstable_by_key(|(start, _)| *start);
+    done.into_iter().flat_map(|(_, results)| results)
 }
 
 /// A folder of data files, opened once, so that each file in it is opened by its
@@ -769,7 +806,35 @@ fn parse_json<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::permute;
+    use super::{in_order_on_two_threads, permute};
+
+    /// Results come in the items' order although both threads take chunks (each
+    /// item takes a millisecond, so the second thread starts before the first is
+    /// done), and each thread's state carries from item to item.
+    #[test]
+    fn work_on_two_threads_comes_back_in_order() {
+        let items: Vec<usize> = (0..64).collect();
+        let done: Vec<(usize, std::thread::ThreadId, usize)> =
+            in_order_on_two_threads(&items, 1, |&item, seen: &mut usize| {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                *seen += 1;
+                (item, std::thread::current().id(), *seen)
+            })
+            .collect();
+        let order: Vec<usize> = done.iter().map(|(item, _, _)| *item).collect();
+        assert_eq!(order, items);
+        let threads: std::collections::HashSet<_> = done.iter().map(|(_, id, _)| *id).collect();
+        assert_eq!(threads.len(), 2, "both threads took items");
+        // Per thread, its count of items seen goes 1, 2, 3, … in the items' order.
+        for thread in threads {
+            let counts: Vec<usize> = done
+                .iter()
+                .filter(|(_, id, _)| *id == thread)
+                .map(|(_, _, seen)| *seen)
+                .collect();
+            assert_eq!(counts, (1..=counts.len()).collect::<Vec<_>>());
+        }
+    }
     use proptest::prelude::*;
 
     proptest! {

@@ -220,6 +220,32 @@ fn problems_across_entries_are_all_reported_in_file_order() {
 }
 
 #[test]
+fn problems_in_many_files_are_reported_in_file_order() {
+    // More files than one parsing thread takes at a time: the problems still come
+    // in the files' order.
+    let ids: Vec<String> = (0..700).map(|n| format!("entry-{n:04}")).collect();
+    let entries: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| {
+            let mut entry = entry(id);
+            entry["website"] = "http://example.org/".into();
+            entry
+        })
+        .collect();
+    let errors = load(&entries).expect_err("rejected");
+    let files: Vec<String> = errors
+        .0
+        .iter()
+        .map(|error| error.file.split(':').next().unwrap_or_default().to_owned())
+        .collect();
+    let expected: Vec<String> = ids
+        .iter()
+        .map(|id| format!("data/technologies/{id}.json"))
+        .collect();
+    assert_eq!(files, expected);
+}
+
+#[test]
 fn an_invalid_spdx_licence_is_rejected() {
     let mut a = entry("alpha");
     a["license"] = "MIT-ish".into();
