@@ -406,6 +406,39 @@ fn a_data_dir_loads_in_name_order_with_a_fingerprint_of_its_files() {
     assert_ne!(catalogue.fingerprint(), edited.fingerprint());
 }
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))] // O_NOATIME
+#[test]
+fn loading_a_data_dir_leaves_its_files_access_times_alone() {
+    // An access time two days old is one a `relatime` mount (the usual default)
+    // would update on the next read.
+    let dir = DataDir::with("atime", &[entry("alpha"), entry("bravo")]);
+    let now = std::time::SystemTime::now();
+    let accessed = now - std::time::Duration::from_secs(2 * 86_400);
+    let modified = now - std::time::Duration::from_secs(3 * 86_400);
+    let files = ["alpha", "bravo"].map(|id| dir.0.join(format!("technologies/{id}.json")));
+    for file in &files {
+        let times = std::fs::FileTimes::new()
+            .set_accessed(accessed)
+            .set_modified(modified);
+        std::fs::File::options()
+            .write(true)
+            .open(file)
+            .and_then(|f| f.set_times(times))
+            .expect("set the file's times");
+    }
+    let catalogue = Catalogue::from_dir(&dir.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalogue.len(), 2);
+    for file in &files {
+        let metadata = std::fs::metadata(file).expect("metadata");
+        assert_eq!(
+            metadata.accessed().ok(),
+            Some(accessed),
+            "{}",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn a_data_dir_reports_every_file_at_fault_with_line_and_column() {
     let mut a = entry("alpha");
