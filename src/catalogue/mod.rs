@@ -260,7 +260,7 @@ impl Catalogue {
         let parsed_in = started.elapsed();
         // The names' check across entries on one thread; the name order, the lookup
         // tables (which need no valid catalogue to be made) and the identifiers'
-        // check on this one; then the relations' check, half on each.
+        // check on this one; then the relations' check on both.
         let (checks, order, lookups) = std::thread::scope(|scope| {
             let names = scope.spawn(|| validate::unique_names(&parsed));
             // Ids are unique, so the order is total; each name is lowercased once.
@@ -273,20 +273,13 @@ impl Catalogue {
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             checks.extend(identifiers);
-            let half = parsed.len() / 2;
-            std::thread::scope(|scope| {
-                let later = scope.spawn(|| {
-                    let mut found = validate::relations(&parsed, half..parsed.len(), &names);
-                    found.extend(validate::lifecycles(&parsed, &stored_lifecycles));
-                    found
-                });
-                checks.extend(validate::relations(&parsed, 0..half, &names));
-                checks.extend(
-                    later
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                );
-            });
+            checks.extend(
+                in_order_on_two_threads(&parsed, 1024, |entry, _: &mut ()| {
+                    validate::relations(std::slice::from_ref(entry), &names)
+                })
+                .flatten(),
+            );
+            checks.extend(validate::lifecycles(&parsed, &stored_lifecycles));
             (checks, order, lookups)
         });
         found.extend(checks);
@@ -833,6 +826,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::{in_order_on_two_threads, permute};
+    use proptest::prelude::*;
 
     /// Results come in the items' order although both threads take chunks (each
     /// item takes a millisecond, so the second thread starts before the first is
@@ -861,7 +855,6 @@ mod tests {
             assert_eq!(counts, (1..=counts.len()).collect::<Vec<_>>());
         }
     }
-    use proptest::prelude::*;
 
     proptest! {
         /// Position `k` ends up holding what was at `order[k]`, for any permutation

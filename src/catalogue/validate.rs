@@ -82,9 +82,13 @@ impl Checker<'_> {
         }
     }
 
-    fn url(&mut self, field: &str, url: &str) {
+    /// `field` is made into text only for a failure.
+    fn url(&mut self, field: impl std::fmt::Display, url: &str) {
         if !is_https_url(url) {
-            self.fail(field, format!("`{url}` is not an absolute https URL"));
+            self.fail(
+                field.to_string(),
+                format!("`{url}` is not an absolute https URL"),
+            );
         }
     }
 }
@@ -175,9 +179,7 @@ pub fn entry(file: &str, technology: &Technology) -> Vec<LoadError> {
     }
     check.text_list("sources", &technology.sources, true);
     for (position, source) in technology.sources.iter().enumerate() {
-        if !is_https_url(source) {
-            check.url(&format!("sources[{position}]"), source);
-        }
+        check.url(format_args!("sources[{position}]"), source);
     }
     for (field, value) in [
         ("website", &technology.website),
@@ -451,20 +453,17 @@ pub fn unique_identifiers(entries: &[(String, Technology)]) -> Vec<LoadError> {
     errors
 }
 
-/// The relations of `entries[range]` resolve to ids of the right kind, without
+/// The relations of `entries` (any of the checked entries, as [`unique_names`]
+/// numbered their ids) resolve to ids of the right kind, without
 /// self-edges or repeats; "alternative to" goes both ways.
-pub fn relations(
-    entries: &[(String, Technology)],
-    range: std::ops::Range<usize>,
-    names: &Names,
-) -> Vec<LoadError> {
+pub fn relations(entries: &[(String, Technology)], names: &Names) -> Vec<LoadError> {
     let mut errors = Vec::new();
     let Names {
         id_numbers,
         kinds,
         alternatives,
     } = names;
-    for (file, technology) in &entries[range] {
+    for (file, technology) in entries {
         for (relation, targets) in relation_lists(technology) {
             let expected: &[Kind] = match relation {
                 "written_in" | "for_language" => &[Kind::Language],
