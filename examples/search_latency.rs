@@ -32,6 +32,10 @@ struct Arguments {
     /// Index builds timed per catalogue (the median is shown).
     #[arg(long, default_value_t = 3)]
     builds: usize,
+    /// Also list this many of the slowest queries of each sort (by their median
+    /// CPU time over the rounds), on standard error.
+    #[arg(long, default_value_t = 0)]
+    slowest: usize,
 }
 
 /// Resident set size of this process, in bytes (Linux), or 0.
@@ -99,10 +103,13 @@ fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
     }
 }
 
-/// Wall-clock and CPU-time percentiles of running every query `rounds` times.
+/// Wall-clock and CPU-time percentiles of running every query `rounds` times;
+/// lists the `slowest` queries (median CPU time) on standard error.
 fn time_all(
+    what: &str,
     queries: &[String],
     rounds: usize,
+    slowest: usize,
     mut run: impl FnMut(&str),
 ) -> (Percentiles, Percentiles) {
     for query in queries {
@@ -117,6 +124,21 @@ fn time_all(
             run(query);
             cpu.push(thread_cpu_time().saturating_sub(started_cpu));
             wall.push(started.elapsed());
+        }
+    }
+    if slowest > 0 && rounds > 0 {
+        let mut medians: Vec<(Duration, &str)> = (0..queries.len())
+            .map(|q| {
+                let mut times: Vec<Duration> = (0..rounds)
+                    .map(|round| cpu[round * queries.len() + q])
+                    .collect();
+                times.sort_unstable();
+                (times[times.len() / 2], queries[q].as_str())
+            })
+            .collect();
+        medians.sort_unstable_by(|a, b| b.cmp(a));
+        for (time, query) in medians.iter().take(slowest) {
+            eprintln!("{what}: {} µs CPU: {query:?}", micros(*time));
         }
     }
     (percentiles(wall), percentiles(cpu))
@@ -170,9 +192,15 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     );
     let searches = synthetic::search_queries(catalogue, arguments.queries, 1);
     let suggestions = synthetic::suggest_queries(catalogue, arguments.queries, 2);
-    let search = time_all(&searches, arguments.rounds, |q| {
-        black_box(index.search_all(q, 0..20));
-    });
+    let search = time_all(
+        "search",
+        &searches,
+        arguments.rounds,
+        arguments.slowest,
+        |q| {
+            black_box(index.search_all(q, 0..20));
+        },
+    );
     row(label, "search (top 20, facets)", &search);
     // The same queries split by how much of the catalogue they match: the cost of
     // ranking and counting facets grows with the matching set.
@@ -187,7 +215,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
         searches.len()
     );
     if !selective.is_empty() {
-        let p = time_all(&selective, arguments.rounds, |q| {
+        let p = time_all("selective", &selective, arguments.rounds, 0, |q| {
             black_box(index.search_all(q, 0..20));
         });
         row(
@@ -197,7 +225,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
         );
     }
     if !broad.is_empty() {
-        let p = time_all(&broad, arguments.rounds, |q| {
+        let p = time_all("broad", &broad, arguments.rounds, 0, |q| {
             black_box(index.search_all(q, 0..20));
         });
         row(
@@ -207,7 +235,7 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
         );
     }
     let technologies = catalogue.technologies();
-    let highlighted = time_all(&searches, arguments.rounds, |q| {
+    let highlighted = time_all("highlights", &searches, arguments.rounds, 0, |q| {
         let results = index.search_all(q, 0..20);
         let mut highlighter = index.highlighter(&results.plan);
         for hit in &results.hits {
@@ -215,9 +243,15 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
         }
     });
     row(label, "search + highlights of 20 hits", &highlighted);
-    let suggest = time_all(&suggestions, arguments.rounds, |q| {
-        black_box(index.suggest(q, 10));
-    });
+    let suggest = time_all(
+        "suggest",
+        &suggestions,
+        arguments.rounds,
+        arguments.slowest,
+        |q| {
+            black_box(index.suggest(q, 10));
+        },
+    );
     row(label, "suggest (10)", &suggest);
 }
 

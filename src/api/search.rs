@@ -356,8 +356,8 @@ pub async fn search(
 pub struct SuggestParams {
     /// The beginning of a name, alias or id as typed so far — or of any later
     /// word of one (`rai` completes Ruby on Rails). Case- and accent-insensitive,
-    /// with typos tolerated from 5 characters (two from 9). 1 to 200 characters,
-    /// not blank.
+    /// with typos tolerated from 5 characters (two from 9, when nothing lies
+    /// within one). 1 to 200 characters, not blank.
     #[param(
         min_length = 1,
         max_length = 200,

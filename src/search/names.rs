@@ -4,8 +4,9 @@
 //!
 //! Completions of one to three characters come from a table computed at build
 //! time (they would otherwise walk a large part of the dictionary); longer ones
-//! walk the FST, first for exact prefixes and, only when those leave room, through
-//! a Levenshtein automaton for typos.
+//! walk the FST, first for exact prefixes, then, only when those leave room,
+//! through a Levenshtein automaton for one typo, and, only when nothing lies within
+//! one typo, for two (as Typesense's `typo_tokens_threshold` does by default).
 
 use fst::{Map, MapBuilder};
 
@@ -178,27 +179,45 @@ impl Names {
                 &mut ranked,
             )
         });
+        // One typo when the exact prefixes leave room; two (long texts) only when
+        // nothing lies within one.
         let max_typos = typo_budget(&key);
         if max_typos > 0 && !has_distinct(&ranked, limit) {
-            let mut scanned = 0;
-            typos.prefix_ranges(&self.keys, &key, max_typos, |first, last, distance| {
-                if distance == 0 {
-                    // exact prefixes are in already (but count as scanned)
-                    let last = last.min(first + (SCAN_LIMIT - scanned) as u64 - 1);
-                    scanned += (last + 1 - first) as usize;
-                    return scanned < SCAN_LIMIT;
-                }
-                self.rank_keys(
-                    first..=last,
-                    distance,
-                    exact,
-                    importance,
-                    &mut scanned,
-                    &mut ranked,
-                )
-            });
+            self.rank_typos(&key, 1, exact, typos, importance, &mut ranked);
+        }
+        if max_typos > 1 && ranked.is_empty() {
+            self.rank_typos(&key, 2, exact, typos, importance, &mut ranked);
         }
         best_distinct(&mut ranked, limit)
+    }
+
+    /// Ranks the keys `typos` typos from `key` as a prefix, counting the closer
+    /// ones (ranked already by the earlier passes) towards the scan's limit.
+    fn rank_typos(
+        &self,
+        key: &str,
+        typos: u8,
+        exact: Option<u64>,
+        automata: &TypoAutomata,
+        importance: &[u32],
+        ranked: &mut Vec<u64>,
+    ) {
+        let mut scanned = 0;
+        automata.prefix_ranges(&self.keys, key, typos, |first, last, distance| {
+            if distance < typos {
+                let last = last.min(first + (SCAN_LIMIT - scanned) as u64 - 1);
+                scanned += (last + 1 - first) as usize;
+                return scanned < SCAN_LIMIT;
+            }
+            self.rank_keys(
+                first..=last,
+                distance,
+                exact,
+                importance,
+                &mut scanned,
+                ranked,
+            )
+        });
     }
 
     /// Pushes onto `ranked` the completion ranks of the documents of the keys
@@ -396,15 +415,23 @@ mod tests {
             scanned < SCAN_LIMIT
         });
         let max_typos = typo_budget(&key);
-        if max_typos > 0 && distinct_documents(&mut ranked) < limit {
+        for allowed in 1..=max_typos {
+            let room = if allowed == 1 {
+                distinct_documents(&mut ranked) < limit
+            } else {
+                ranked.is_empty()
+            };
+            if !room {
+                break;
+            }
             let mut scanned = 0;
             typos.matches(
                 &names.keys,
                 &key,
-                max_typos,
+                allowed,
                 true,
                 |found_key, value, distance| {
-                    if distance > 0 {
+                    if distance == allowed {
                         for &entry in names.key_documents(value) {
                             ranked.push(rank(distance, found_key, entry));
                         }

@@ -48,6 +48,27 @@ async fn completions_tolerate_typos_from_five_characters() {
 }
 
 #[actix_web::test]
+async fn two_typos_from_nine_characters_when_nothing_lies_within_one() {
+    // Two typos (a letter left out, two letters swapped): nothing within one.
+    let ids = suggested("/v1/suggest?q=elastcsearhc").await;
+    assert_eq!(
+        ids.first().map(String::as_str),
+        Some("elasticsearch"),
+        "{ids:?}"
+    );
+    // One typo: what lies within one typo is answered, nothing two typos away
+    // (`apache axt` is one typo from Apache ActiveMQ and ActiveMQ Artemis, two
+    // from Apache HTTP Server and Apache Struts).
+    let ids = suggested("/v1/suggest?q=apache%20axt").await;
+    assert_eq!(ids, ["apache-activemq", "activemq-artemis"], "{ids:?}");
+    // Three typos: nothing.
+    assert_eq!(
+        suggested("/v1/suggest?q=elastcsaerhc").await,
+        Vec::<String>::new()
+    );
+}
+
+#[actix_web::test]
 async fn limit_caps_the_completions_at_10_by_default() {
     assert_eq!(suggested("/v1/suggest?q=a").await.len(), 10);
     assert_eq!(suggested("/v1/suggest?q=a&limit=3").await.len(), 3);
