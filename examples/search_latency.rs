@@ -205,10 +205,36 @@ fn measure(label: &str, catalogue: &Catalogue, arguments: &Arguments) {
     // The same queries split by how much of the catalogue they match: the cost of
     // ranking and counting facets grows with the matching set.
     let broad_from = (catalogue.len() / 100).max(1);
-    let (selective, broad): (Vec<String>, Vec<String>) = searches
+    let mut totals: Vec<usize> = searches
         .iter()
-        .cloned()
-        .partition(|q| index.search_all(q, 0..0).total < broad_from);
+        .map(|q| index.search_all(q, 0..0).total)
+        .collect();
+    let mut selective = Vec::new();
+    let mut broad = Vec::new();
+    for (query, &total) in searches.iter().zip(&totals) {
+        if total < broad_from {
+            selective.push(query.clone());
+        } else {
+            broad.push(query.clone());
+        }
+    }
+    let facet_values: usize = catalogue
+        .technologies()
+        .iter()
+        .map(|t| 1 + t.tags.len() + t.relations.for_language.len())
+        .sum();
+    eprintln!(
+        "{label}: {:.1} facet values (kind, tags, languages) per entry",
+        facet_values as f64 / catalogue.len().max(1) as f64
+    );
+    totals.sort_unstable();
+    if !totals.is_empty() {
+        eprintln!(
+            "{label}: matching sets of {} entries at the median, {} at p90",
+            totals[totals.len() / 2],
+            totals[totals.len() * 9 / 10]
+        );
+    }
     eprintln!(
         "{label}: {} of {} queries match under {broad_from} entries (1%)",
         selective.len(),
