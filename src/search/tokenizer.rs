@@ -142,6 +142,15 @@ fn class(c: char) -> Class {
         '#' | '+' | '*' => Class::Suffix,
         '.' => Class::Dot,
         '-' | '_' | '/' => Class::Connector,
+        // No ASCII character is a combining mark: spaces and punctuation end here
+        // without a look-up in the Unicode tables.
+        c if c.is_ascii() => {
+            if c.is_ascii_alphanumeric() {
+                Class::Word
+            } else {
+                Class::Separator
+            }
+        }
         c if c.is_alphanumeric() || is_combining_mark(c) => Class::Word,
         _ => Class::Separator,
     }
