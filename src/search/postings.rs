@@ -213,20 +213,17 @@ impl PostingsBuilder {
             .map(|term| (words.word(term), term))
             .collect();
         by_term.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        // Rank of each provisional term number in byte order.
-        let mut rank = vec![0u32; by_term.len()];
+        // Where the next entry and the next position of each term go, by
+        // provisional term number: one read per pair in the layout below.
+        let mut cursors = vec![(0u32, 0u32); by_term.len()];
         let mut dictionary = MapBuilder::memory();
         let mut term_entries = Vec::with_capacity(by_term.len() + 1);
-        let mut entry_cursor = Vec::with_capacity(by_term.len());
-        let mut position_cursor = Vec::with_capacity(by_term.len());
         let (mut entries_so_far, mut positions_so_far) = (0u32, 0u32);
         for (final_term, (word, term)) in by_term.iter().enumerate() {
-            rank[*term as usize] = final_term as u32;
             // Keys are unique and sorted, so insertion cannot fail.
             let _ = dictionary.insert(word.as_bytes(), final_term as u64);
             term_entries.push(entries_so_far);
-            entry_cursor.push(entries_so_far);
-            position_cursor.push(positions_so_far);
+            cursors[*term as usize] = (entries_so_far, positions_so_far);
             entries_so_far += term_documents[*term as usize];
             positions_so_far += term_occurrences[*term as usize];
         }
@@ -239,20 +236,21 @@ impl PostingsBuilder {
             let pairs = document_starts[document] as usize..document_starts[document + 1] as usize;
             let mut previous = None;
             for pair in pairs {
-                let term = rank[pair_terms[pair] as usize] as usize;
+                let term = pair_terms[pair];
                 let occurrence = pair_occurrences[pair];
+                let (entry_cursor, position_cursor) = &mut cursors[term as usize];
                 if previous != Some(term) {
                     // First occurrence of the term in this document: the strongest
                     // field, since occurrences sort by field first.
-                    let entry = entry_cursor[term] as usize;
+                    let entry = *entry_cursor as usize;
                     entries[entry] =
                         ((document as u32) << 3) | u32::from(occurrence_field(occurrence));
-                    entry_positions[entry] = position_cursor[term];
-                    entry_cursor[term] += 1;
+                    entry_positions[entry] = *position_cursor;
+                    *entry_cursor += 1;
                     previous = Some(term);
                 }
-                positions[position_cursor[term] as usize] = occurrence;
-                position_cursor[term] += 1;
+                positions[*position_cursor as usize] = occurrence;
+                *position_cursor += 1;
             }
         }
         entry_positions[entries_so_far as usize] = positions_so_far;
