@@ -90,7 +90,7 @@ struct Slot {
 /// the index build's hot loop: one probe of a flat table comparing stored hashes,
 /// and a byte comparison only on a hash match. The table is larger than the
 /// caches, so a caller interning many words can first [`Interner::touch`] the slot
-/// of each (the reads overlap) and then intern them with their hashes.
+/// of each (the fetches overlap) and then intern them with their hashes.
 #[derive(Default)]
 pub struct Interner {
     /// Never more than half full.

@@ -124,8 +124,9 @@ impl PostingsBuilder {
         self.pending.push((start, word.len() as u32, occurrence));
     }
 
-    /// Interns the current document's words: their hashes first, reading the
-    /// slot each is probed at so the cache misses overlap, then one by one.
+    /// Interns the current document's words: their hashes first, asking the
+    /// caches for the slot each is probed at so the cache misses overlap (the
+    /// processor does not wait for them), then one by one.
     fn intern_pending(&mut self) {
         let text = self.pending_text.as_str();
         self.hashes.clear();
