@@ -965,10 +965,8 @@ fn common_term_facets(
                 continue;
             }
             counts.reset(facets);
-            for field in 0..5 {
-                for document in postings.field_set(term, field) {
-                    facets.count(document, &mut counts);
-                }
+            for document in postings.documents(term) {
+                facets.count(document, &mut counts);
             }
             kept.push((term, facets.sparse(&counts)));
         }

@@ -69,6 +69,13 @@ impl Postings {
         self.term_entries[term] as usize..self.term_entries[term + 1] as usize
     }
 
+    /// The documents holding `term`, ascending.
+    pub fn documents(&self, term: u32) -> impl Iterator<Item = u32> + '_ {
+        self.entries[self.entry_range(term)]
+            .iter()
+            .map(|packed| packed >> 3)
+    }
+
     /// The packed occurrences of entry `entry`.
     pub fn positions(&self, entry: u32) -> &[u16] {
         let entry = entry as usize;
