@@ -107,10 +107,10 @@ impl Interner {
 
     /// Asks the caches for the slot `hash` is probed at first, without waiting
     /// for it (a prefetch where the processor has one, a read elsewhere).
-    pub fn touch(&self, hash: u64) -> u32 {
+    pub fn touch(&self, hash: u64) {
         let size = self.slots.len();
         if size == 0 {
-            return 0;
+            return;
         }
         let slot = &self.slots[hash as usize & (size - 1)];
         #[cfg(target_arch = "x86_64")]
@@ -119,12 +119,9 @@ impl Interner {
             // SAFETY: SSE is part of every x86-64 processor, and a prefetch
             // only hints the caches: it never faults and changes nothing.
             unsafe { _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast::<i8>()) };
-            0
         }
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            slot.tag
-        }
+        std::hint::black_box(slot.tag);
     }
 
     /// The number of `word`, whose [`hash_word`] is `hash`.
