@@ -75,6 +75,10 @@ pub struct Settings {
     /// Print the JSON Schema of the data files to standard output and exit.
     #[arg(long)]
     pub print_data_schema: bool,
+    /// Load and check the catalogue (`--data-dir` or the embedded one), print every
+    /// problem or a one-line summary, and exit (non-zero on a problem).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// An origin: `scheme://host[:port]`, no path.

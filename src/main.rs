@@ -63,6 +63,30 @@ fn print_json(value: Result<String, serde_json::Error>, what: &str) -> ExitCode 
     }
 }
 
+/// Loads the catalogue once, the way the server would, and reports what it found.
+fn check(dir: Option<&std::path::Path>) -> ExitCode {
+    let loaded = match dir {
+        Some(dir) => stackatlas::catalogue::Catalogue::from_dir(dir),
+        None => stackatlas::catalogue::Catalogue::embedded(),
+    };
+    match loaded {
+        Ok(catalogue) => {
+            let lifecycles = (0..catalogue.len())
+                .filter(|&position| catalogue.lifecycle(position).is_some())
+                .count();
+            println!(
+                "{} technologies, {lifecycles} with a lifecycle: no problems",
+                catalogue.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let code = serve();
@@ -79,6 +103,9 @@ async fn serve() -> ExitCode {
     if settings.print_data_schema {
         let schema = stackatlas::catalogue::schema::technology_json_schema();
         return print_json(serde_json::to_string_pretty(&schema), "data schema");
+    }
+    if settings.check {
+        return check(settings.data_dir.as_deref());
     }
     stackatlas::logging::init();
 

@@ -360,6 +360,7 @@ const CSV_COLUMNS: &[&str] = &[
     "used_with",
     "endoflife",
     "sources",
+    "updated",
 ];
 
 /// Quotes a CSV field when it holds a separator, quote or line break (RFC 4180).
@@ -395,6 +396,7 @@ fn csv_row(t: &Technology) -> String {
         r.used_with.join("; "),
         t.identifiers.endoflife.clone().unwrap_or_default(),
         t.sources.join("; "),
+        t.updated.to_string(),
     ];
     let row: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
     let mut line = row.join(",");

@@ -41,6 +41,7 @@ pub struct Filters {
     status: Vec<Status>,
     released_after: Option<u16>,
     released_before: Option<u16>,
+    updated_since: Option<Date>,
 }
 
 /// Longest value of a filter, in characters.
@@ -85,6 +86,7 @@ impl Filters {
         "status",
         "released_after",
         "released_before",
+        "updated_since",
     ];
 
     /// Parses every filter from the query.
@@ -106,6 +108,7 @@ impl Filters {
             status,
             released_after: year(query, "released_after")?,
             released_before: year(query, "released_before")?,
+            updated_since: date(query, "updated_since")?,
         })
     }
 
@@ -121,6 +124,7 @@ impl Filters {
             && self.status.is_empty()
             && self.released_after.is_none()
             && self.released_before.is_none()
+            && self.updated_since.is_none()
     }
 
     /// True when the entry at `position` passes every filter on `today`.
@@ -153,6 +157,7 @@ impl Filters {
             && self
                 .released_before
                 .is_none_or(|y| t.first_released.is_some_and(|r| r < y))
+            && self.updated_since.is_none_or(|day| t.updated >= day)
     }
 
     /// True when the filters depend on the day (lifecycle status).
@@ -190,6 +195,19 @@ fn year(query: &QueryPairs<'_>, name: &str) -> Result<Option<u16>, ApiError> {
     }
 }
 
+fn date(query: &QueryPairs<'_>, name: &str) -> Result<Option<Date>, ApiError> {
+    match query.single(name)? {
+        None => Ok(None),
+        Some(text) => Date::parse(text).map(Some).ok_or_else(|| {
+            ApiError::invalid_parameter(
+                query.request(),
+                name,
+                format!("`{name}` must be a date written YYYY-MM-DD, got `{text}`"),
+            )
+        }),
+    }
+}
+
 /// What a list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -199,6 +217,8 @@ pub enum SortKey {
     FirstReleased,
     /// The date of the latest release of any cycle.
     LatestRelease,
+    /// The day the entry's facts last changed.
+    Updated,
 }
 
 /// A sort order: key and direction. Ties are broken by name, then id, ascending;
@@ -213,13 +233,15 @@ pub struct Sort {
 
 impl Sort {
     /// The accepted values of `sort`.
-    pub const VALUES: [&'static str; 6] = [
+    pub const VALUES: [&'static str; 8] = [
         "name",
         "-name",
         "first_released",
         "-first_released",
         "latest_release",
         "-latest_release",
+        "updated",
+        "-updated",
     ];
 
     /// Parses `sort` (default: name ascending).
@@ -238,6 +260,7 @@ impl Sort {
             "name" => SortKey::Name,
             "first_released" => SortKey::FirstReleased,
             "latest_release" => SortKey::LatestRelease,
+            "updated" => SortKey::Updated,
             _ => {
                 return Err(ApiError::not_one_of(
                     query.request(),
@@ -274,6 +297,9 @@ impl Sort {
                 };
                 self.by(positions, value);
             }
+            SortKey::Updated => {
+                self.by(positions, |p| Some(catalogue.technologies()[p].updated));
+            }
         }
     }
 
@@ -309,6 +335,7 @@ pub const TECHNOLOGY_FIELDS: &[&str] = &[
     "documentation",
     "identifiers",
     "sources",
+    "updated",
     "lifecycle",
     "related",
 ];

@@ -62,6 +62,10 @@ pub struct FilterParams {
     /// Only entries first released before this year.
     #[param(minimum = 1900, maximum = 2100, example = 2020)]
     released_before: Option<u16>,
+    /// Only entries whose facts changed on or after this day (`YYYY-MM-DD`): a
+    /// mirror passes the day of its last sync to fetch only what changed.
+    #[param(value_type = String, format = Date, example = "2026-12-01")]
+    updated_since: Option<String>,
 }
 
 /// One value of a filter: 1 to 100 characters; several may be given
@@ -97,8 +101,9 @@ pub struct ListParams {
     /// Items per page.
     #[param(minimum = 1, maximum = 100, example = 20)]
     per_page: Option<u32>,
-    /// Sort order: `name`, `first_released` or `latest_release` (the newest release
-    /// of any cycle), `-` for descending. Ties are ordered by name; entries without
+    /// Sort order: `name`, `first_released`, `latest_release` (the newest release
+    /// of any cycle) or `updated` (the day the entry's facts last changed), `-` for
+    /// descending. Ties are ordered by name; entries without
     /// the value come last.
     #[param(inline, example = "-first_released")]
     sort: Option<SortParam>,
@@ -150,6 +155,12 @@ pub enum SortParam {
     /// Newest latest release first.
     #[serde(rename = "-latest_release")]
     LatestReleaseDescending,
+    /// Least recently updated first.
+    #[serde(rename = "updated")]
+    Updated,
+    /// Most recently updated first.
+    #[serde(rename = "-updated")]
+    UpdatedDescending,
 }
 
 /// The fields a sparse fieldset may name.
@@ -176,6 +187,7 @@ pub enum FieldName {
     Documentation,
     Identifiers,
     Sources,
+    Updated,
     Lifecycle,
     Related,
 }

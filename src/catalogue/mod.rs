@@ -96,7 +96,8 @@ pub struct Catalogue {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogueMeta {
-    /// The day the catalogue's data last changed; bump it with every data change.
+    /// The day the catalogue's data last changed: on or after every entry's
+    /// `updated` and the lifecycle facts' date.
     pub updated: Date,
 }
 
@@ -145,6 +146,18 @@ impl Catalogue {
                 message: format!(
                     "{} is before the lifecycle facts' date {as_of}",
                     meta.updated
+                ),
+            }]));
+        }
+        if let Some(newest) = self.technologies.iter().max_by_key(|t| t.updated)
+            && meta.updated < newest.updated
+        {
+            return Err(LoadErrors(vec![LoadError {
+                file: file.path.clone(),
+                field: "updated".to_owned(),
+                message: format!(
+                    "{} is before `{}`'s `updated` {}",
+                    meta.updated, newest.id, newest.updated
                 ),
             }]));
         }

@@ -5,6 +5,8 @@
 //! descriptions of the OpenAPI document, so they are the public documentation.
 
 use serde::{Deserialize, Serialize};
+
+use super::lifecycle::Date;
 use utoipa::ToSchema;
 
 /// What sort of technology an entry is. A closed set: a data file with any other
@@ -16,32 +18,51 @@ use utoipa::ToSchema;
 pub enum Kind {
     /// A programming or query language (Python, Java, SQL).
     Language,
-    /// An engine or virtual machine that executes programs (Node.js, the JVM, .NET).
+    /// An engine, virtual machine or JDK distribution that executes programs (Node.js, the JVM, PHP-FPM).
     Runtime,
     /// A framework for building web applications or HTTP APIs (Django, Spring Boot, Express).
     WebFramework,
-    /// A library a backend is built with: ORMs, RPC toolkits, job queues, async runtimes.
+    /// A library a backend is built with: ORMs and data access (tag `orm`), job queues and schedulers (tag `job-queue`), HTTP, RPC, logging.
     Library,
-    /// A database management system of any data model (relational, document, key-value,
-    /// wide-column, graph, time-series, embedded).
+    /// A database of any data model (relational, document, key-value, graph, time-series, vector), data warehouses and managed cloud databases.
     Database,
     /// An in-memory cache or data grid (Redis, Memcached).
     Cache,
-    /// A message broker, queue or event-streaming platform (Kafka, RabbitMQ).
+    /// A message broker, queue or event-streaming platform (Kafka, RabbitMQ, MQTT brokers).
     MessageBroker,
     /// A full-text search engine or search library (Elasticsearch, Meilisearch).
     SearchEngine,
     /// A web server, application server, reverse proxy or load balancer (nginx, Tomcat).
     WebServer,
-    /// An API style, protocol, interface description or serialization format (REST, gRPC).
+    /// An API style, protocol, data format or auth standard (REST, gRPC, MQTT, JWT, OAuth 2.0).
     ApiTechnology,
-    /// A platform that runs backends: containers, orchestration, serverless (Docker, Kubernetes).
+    /// A platform that runs backends as a service: PaaS, serverless, backend-as-a-service (Heroku, AWS Lambda).
     Platform,
+    /// A container engine, orchestrator, managed Kubernetes service or cluster add-on (Docker, Kubernetes, Helm).
+    Container,
+    /// Metrics, logs, traces, monitoring and alerting (Prometheus, Grafana, OpenTelemetry).
+    Observability,
+    /// Identity, authentication, authorization, secrets and certificates (Keycloak, Vault).
+    IdentityAndSecrets,
+    /// An API gateway, ingress controller or service mesh (Kong, Istio).
+    ApiGateway,
+    /// Object storage: S3-compatible and cloud blob stores (Amazon S3, MinIO).
+    ObjectStorage,
+    /// Continuous integration and delivery: pipelines, runners, GitOps (Jenkins, Argo CD).
+    CiCd,
+    /// Infrastructure as code and configuration management (Terraform, Ansible).
+    InfrastructureAsCode,
+    /// Batch and stream processing, ETL and workflow orchestration (Spark, Airflow).
+    DataProcessing,
+    /// A build tool, package manager or artifact repository (Maven, Gradle, pnpm).
+    BuildTool,
+    /// Testing: test frameworks, load testing, mocking, code quality (JUnit, pytest, k6).
+    Testing,
 }
 
 impl Kind {
     /// Every kind, in the order the documentation lists them.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Language,
         Kind::Runtime,
         Kind::WebFramework,
@@ -53,6 +74,16 @@ impl Kind {
         Kind::WebServer,
         Kind::ApiTechnology,
         Kind::Platform,
+        Kind::Container,
+        Kind::Observability,
+        Kind::IdentityAndSecrets,
+        Kind::ApiGateway,
+        Kind::ObjectStorage,
+        Kind::CiCd,
+        Kind::InfrastructureAsCode,
+        Kind::DataProcessing,
+        Kind::BuildTool,
+        Kind::Testing,
     ];
 
     /// The kind's wire name, as it appears in JSON and in query strings.
@@ -69,6 +100,16 @@ impl Kind {
             Kind::WebServer => "web_server",
             Kind::ApiTechnology => "api_technology",
             Kind::Platform => "platform",
+            Kind::Container => "container",
+            Kind::Observability => "observability",
+            Kind::IdentityAndSecrets => "identity_and_secrets",
+            Kind::ApiGateway => "api_gateway",
+            Kind::ObjectStorage => "object_storage",
+            Kind::CiCd => "ci_cd",
+            Kind::InfrastructureAsCode => "infrastructure_as_code",
+            Kind::DataProcessing => "data_processing",
+            Kind::BuildTool => "build_tool",
+            Kind::Testing => "testing",
         }
     }
 
@@ -170,7 +211,8 @@ impl Identifiers {
     "repository": "https://github.com/nodejs/node",
     "documentation": "https://nodejs.org/docs/latest/api/",
     "identifiers": {"cpe": ["cpe:2.3:a:nodejs:node.js"], "repology": ["nodejs"], "endoflife": "nodejs"},
-    "sources": ["https://nodejs.org/en/about", "https://endoflife.date/nodejs"]
+    "sources": ["https://nodejs.org/en/about", "https://endoflife.date/nodejs"],
+    "updated": "2026-12-06"
 }))]
 pub struct Technology {
     /// Stable, lowercase identifier (`[a-z0-9]+(-[a-z0-9]+)*`); never changes once published.
@@ -231,4 +273,8 @@ pub struct Technology {
     pub identifiers: Identifiers,
     /// URLs (https) the entry's facts were taken from or checked against.
     pub sources: Vec<String>,
+    /// The day the entry's facts (its fields or its release cycles) last changed;
+    /// `updated_since` and `sort=-updated` on the list read it.
+    #[schema(value_type = String, format = Date, example = "2026-12-06")]
+    pub updated: Date,
 }

@@ -336,6 +336,7 @@ pub fn generate(base: &Catalogue, count: usize, seed: u64) -> Vec<Technology> {
             documentation: None,
             identifiers: Default::default(),
             sources: vec![format!("https://{id}.example.org/about")],
+            updated: template.updated,
             aliases,
             name,
             id: id.clone(),

@@ -467,7 +467,7 @@ pub fn relations(entries: &[(String, Technology)], names: &Names) -> Vec<LoadErr
         for (relation, targets) in relation_lists(technology) {
             let expected: &[Kind] = match relation {
                 "written_in" | "for_language" => &[Kind::Language],
-                "runs_on" => &[Kind::Runtime, Kind::Platform],
+                "runs_on" => &[Kind::Runtime, Kind::Platform, Kind::Container],
                 _ => &[],
             };
             for (position, target) in targets.iter().enumerate() {

@@ -15,7 +15,8 @@ fn entry(id: &str) -> serde_json::Value {
         "weaknesses": ["young"],
         "use_cases": ["tests"],
         "tags": ["test"],
-        "sources": ["https://example.org/"]
+        "sources": ["https://example.org/"],
+        "updated": "2026-01-01"
     })
 }
 

@@ -18,7 +18,8 @@ const MINIMUM_PER_KIND: &[(Kind, usize)] = &[
     (Kind::SearchEngine, 6),
     (Kind::WebServer, 12),
     (Kind::ApiTechnology, 6),
-    (Kind::Platform, 10),
+    (Kind::Platform, 8),
+    (Kind::Container, 6),
 ];
 
 #[actix_web::test]

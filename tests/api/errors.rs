@@ -51,7 +51,7 @@ async fn an_unknown_kind_is_a_400_problem_listing_the_kinds() {
     let problem = get("/v1/technologies?kind=spaceship").await.problem(400);
     assert_eq!(problem["parameter"], "kind");
     let allowed = problem["allowed"].as_array().expect("allowed");
-    assert_eq!(allowed.len(), 11);
+    assert_eq!(allowed.len(), 21);
     assert!(allowed.iter().any(|v| v == "web_framework"));
 }
 

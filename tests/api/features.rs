@@ -259,7 +259,8 @@ async fn taxonomy_counts_equal_the_catalogue() {
     let snapshot = catalogue();
     let all = snapshot.catalogue.technologies();
     let kinds = get("/v1/kinds?per_page=100").await.json();
-    assert_eq!(kinds["total"], 11);
+    let present: std::collections::HashSet<_> = all.iter().map(|t| t.kind).collect();
+    assert_eq!(kinds["total"], present.len());
     for item in kinds["items"].as_array().expect("items") {
         let count = all
             .iter()
@@ -444,4 +445,46 @@ async fn an_export_larger_than_the_memo_streams_every_entry_and_revalidates() {
     )
     .expect("gzip");
     assert_eq!(plain, json.body);
+}
+
+#[actix_web::test]
+async fn updated_since_and_sort_by_updated_serve_a_mirror_only_what_changed() {
+    let snapshot = crate::helpers::catalogue();
+    let technologies = snapshot.catalogue.technologies();
+    let mut days: Vec<_> = technologies.iter().map(|t| t.updated).collect();
+    days.sort();
+    days.dedup();
+    for day in &days {
+        let expected = technologies.iter().filter(|t| t.updated >= *day).count();
+        let body = get(&format!("/v1/technologies?updated_since={day}&per_page=1"))
+            .await
+            .json();
+        assert_eq!(body["total"], expected, "updated_since={day}");
+    }
+    let newest = days.last().expect("a day");
+    let later = stackatlas::catalogue::Date::from_days_since_epoch(newest.days_since_epoch() + 1);
+    let none = get(&format!("/v1/technologies?updated_since={later}"))
+        .await
+        .json();
+    assert_eq!(none["total"], 0);
+    assert!(none["items"].as_array().is_some_and(Vec::is_empty));
+
+    let body = get("/v1/technologies?sort=-updated&per_page=100&fields=id,updated")
+        .await
+        .json();
+    let stamps: Vec<&str> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["updated"].as_str().expect("every entry has updated"))
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] >= w[1]), "{stamps:?}");
+    assert_eq!(stamps[0], newest.to_string());
+
+    for bad in ["2026-13-01", "yesterday", "2026-02-30", "20261201"] {
+        let problem = get(&format!("/v1/technologies?updated_since={bad}"))
+            .await
+            .problem(400);
+        assert_eq!(problem["parameter"], "updated_since", "{bad}");
+    }
 }
