@@ -79,6 +79,25 @@ pub struct Settings {
     /// problem or a one-line summary, and exit (non-zero on a problem).
     #[arg(long)]
     pub check: bool,
+    /// Re-import release cycles and identifiers from endoflife.date's data in this
+    /// folder (a checkout's `products/*.md`, or `<product>.yml` front matter files)
+    /// into the data folder (`--data-dir`, default `data`), print what changed, and exit.
+    #[arg(long, value_name = "DIR")]
+    pub refresh_lifecycle: Option<std::path::PathBuf>,
+    /// The day the refreshed lifecycle facts hold (`YYYY-MM-DD`; default: today, UTC).
+    #[arg(long, value_name = "DATE", requires = "refresh_lifecycle", value_parser = parse_date)]
+    pub as_of: Option<crate::catalogue::Date>,
+    /// Move `updated` to today on every entry of the data folder (`--data-dir`,
+    /// default `data`) whose facts changed since `fingerprints.json` recorded them,
+    /// and exit.
+    #[arg(long)]
+    pub stamp: bool,
+}
+
+/// A day written `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<crate::catalogue::Date, String> {
+    crate::catalogue::Date::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
 
 /// An origin: `scheme://host[:port]`, no path.

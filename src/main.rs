@@ -87,6 +87,34 @@ fn check(dir: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
+/// Refreshes the lifecycle facts from endoflife.date's data, or stamps `updated`,
+/// in a data folder, and prints what changed.
+fn refresh(settings: &Settings) -> ExitCode {
+    use stackatlas::catalogue::{Date, refresh};
+    let data = settings
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("data"));
+    let today = Date::today();
+    let done = match &settings.refresh_lifecycle {
+        Some(input) => refresh::refresh(input, &data, settings.as_of.unwrap_or(today), today),
+        None => refresh::stamp(&data, today),
+    };
+    match done {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("nothing was written; {} problems:", errors.0.len());
+            for error in &errors.0 {
+                eprintln!("  {error}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let code = serve();
@@ -106,6 +134,9 @@ async fn serve() -> ExitCode {
     }
     if settings.check {
         return check(settings.data_dir.as_deref());
+    }
+    if settings.refresh_lifecycle.is_some() || settings.stamp {
+        return refresh(&settings);
     }
     stackatlas::logging::init();
 

@@ -7,8 +7,9 @@ Contributor tool, not part of the build (needs PyYAML). The reference folder is
   tools/reference.py identifiers PRODUCT   print the identifiers block for an
                                            endoflife.date product, as JSON
   tools/reference.py linguist NAME         print the Linguist entry for a language
-  tools/reference.py lifecycle             write data/lifecycle/<product>.json for
-                                           every product a technology names
+
+Release cycles are written by the server binary itself:
+`cargo run -- --refresh-lifecycle ../shared/reference/endoflife --as-of DATE`.
 """
 import json
 import os
@@ -40,47 +41,6 @@ def identifiers(product):
     return {k: v for k, v in out.items() if v}
 
 
-def iso(value):
-    if value is None or value is False or value is True:
-        return None
-    return str(value)
-
-
-def snapshot_date():
-    """The date of the endoflife.date snapshot, from the reference README's table."""
-    import re
-    with open(REFERENCE / "README.md") as f:
-        for line in f:
-            if line.startswith("| endoflife/"):
-                found = re.search(r"\((\d{4}-\d{2}-\d{2})\)", line)
-                if found:
-                    return found.group(1)
-    sys.exit("cannot find the endoflife.date snapshot date in the reference README")
-
-
-def lifecycle(product):
-    doc = endoflife(product)
-    cycles = []
-    for rel in doc.get("releases") or []:
-        cycle = {"cycle": str(rel["releaseCycle"])}
-        if rel.get("codename"):
-            cycle["codename"] = str(rel["codename"])
-        cycle["release_date"] = iso(rel.get("releaseDate"))
-        for src, dst in (("lts", "lts"), ("eoas", "end_of_active_support"),
-                         ("eol", "end_of_life"), ("eoes", "end_of_extended_support")):
-            value = rel.get(src)
-            if value is True or value is False:
-                cycle[dst] = value
-            elif value is not None:
-                cycle[dst] = iso(value)
-        if rel.get("latest") is not None:
-            cycle["latest"] = str(rel["latest"])
-        if rel.get("latestReleaseDate") is not None:
-            cycle["latest_release_date"] = iso(rel["latestReleaseDate"])
-        cycles.append({k: v for k, v in cycle.items() if v is not None})
-    return {"product": product, "title": doc.get("title"), "as_of": snapshot_date(), "releases": cycles}
-
-
 def linguist(name):
     with open(REFERENCE / "linguist" / "languages.yml") as f:
         langs = yaml.safe_load(f)
@@ -95,23 +55,6 @@ def main(argv):
         print(json.dumps(identifiers(argv[2]), indent=2))
     elif len(argv) >= 3 and argv[1] == "linguist":
         print(json.dumps(linguist(argv[2]), indent=2))
-    elif len(argv) == 2 and argv[1] == "lifecycle":
-        out_dir = ROOT / "data" / "lifecycle"
-        out_dir.mkdir(exist_ok=True)
-        wanted = set()
-        for path in sorted((ROOT / "data" / "technologies").glob("*.json")):
-            with open(path) as f:
-                product = json.load(f).get("identifiers", {}).get("endoflife")
-            if product:
-                wanted.add(product)
-        for old in out_dir.glob("*.json"):
-            if old.stem not in wanted:
-                old.unlink()
-        for product in sorted(wanted):
-            with open(out_dir / f"{product}.json", "w") as f:
-                json.dump(lifecycle(product), f, indent=2)
-                f.write("\n")
-        print(f"wrote {len(wanted)} lifecycle files to {out_dir}")
     else:
         sys.exit(__doc__)
 

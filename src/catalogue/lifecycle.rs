@@ -151,27 +151,27 @@ pub struct StoredCycle {
     /// The cycle's name (`22`, `3.12`, `8.1`).
     pub cycle: String,
     /// The cycle's code name, where it has one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codename: Option<String>,
     /// First release of the cycle.
     pub release_date: Date,
     /// Long-term support: from a date, or yes/no.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lts: Option<Milestone>,
     /// End of active support (bug fixes); after it, security fixes only.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_of_active_support: Option<Milestone>,
     /// End of life: no more fixes of any kind.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_of_life: Option<Milestone>,
     /// End of extended (usually paid) support.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_of_extended_support: Option<Milestone>,
     /// Latest version in the cycle.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest: Option<String>,
     /// Date of the latest version.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_release_date: Option<Date>,
 }
 
@@ -182,7 +182,7 @@ pub struct StoredLifecycle {
     /// The endoflife.date product slug.
     pub product: String,
     /// The product's title on endoflife.date.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The day these facts were taken from endoflife.date.
     pub as_of: Date,

@@ -7,6 +7,7 @@
 mod embedded;
 pub mod lifecycle;
 pub mod model;
+pub mod refresh;
 pub mod schema;
 pub mod synthetic;
 mod validate;

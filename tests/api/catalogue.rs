@@ -3,6 +3,8 @@
 
 use stackatlas::catalogue::{Catalogue, LoadErrors, SourceFile};
 
+use crate::helpers::DataDir;
+
 fn entry(id: &str) -> serde_json::Value {
     serde_json::json!({
         "id": id,
@@ -354,29 +356,6 @@ fn a_name_taken_by_another_entry_names_the_name_field() {
             && message.contains("`name of alpha` already names the entry `alpha`"),
         "{message}"
     );
-}
-
-/// A data folder in the temporary directory, removed when dropped.
-struct DataDir(std::path::PathBuf);
-
-impl DataDir {
-    fn with(name: &str, entries: &[serde_json::Value]) -> DataDir {
-        let dir = std::env::temp_dir().join(format!("stackatlas-{name}-{}", std::process::id()));
-        let technologies = dir.join("technologies");
-        std::fs::create_dir_all(&technologies).expect("temporary folder");
-        for entry in entries {
-            let id = entry["id"].as_str().unwrap_or("x");
-            let text = serde_json::to_string_pretty(entry).expect("JSON");
-            std::fs::write(technologies.join(format!("{id}.json")), text).expect("write");
-        }
-        DataDir(dir)
-    }
-}
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]

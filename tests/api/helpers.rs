@@ -134,3 +134,26 @@ pub async fn get_with(path: &str, headers: &[(&str, &str)]) -> Answer {
     }
     call_with(request).await
 }
+
+/// A data folder in the temporary directory, removed when dropped.
+pub struct DataDir(pub std::path::PathBuf);
+
+impl DataDir {
+    pub fn with(name: &str, entries: &[serde_json::Value]) -> DataDir {
+        let dir = std::env::temp_dir().join(format!("stackatlas-{name}-{}", std::process::id()));
+        let technologies = dir.join("technologies");
+        std::fs::create_dir_all(&technologies).expect("temporary folder");
+        for entry in entries {
+            let id = entry["id"].as_str().unwrap_or("x");
+            let text = serde_json::to_string_pretty(entry).expect("JSON");
+            std::fs::write(technologies.join(format!("{id}.json")), text).expect("write");
+        }
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

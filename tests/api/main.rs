@@ -10,6 +10,7 @@ mod http;
 mod lifecycle;
 mod openapi;
 mod properties;
+mod refresh;
 mod relevance;
 mod search;
 mod server;
