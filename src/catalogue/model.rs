@@ -240,7 +240,9 @@ pub struct Technology {
     /// Typed edges to other entries of the catalogue.
     #[serde(default)]
     pub relations: Relations,
-    /// Year of the first public release.
+    /// Year of the first public release: the first version anyone could get, a public
+    /// preview, beta or 0.x release included; a renamed project counts from its first
+    /// release under the earlier name, a hosted service from its first public availability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     #[schema(minimum = 1950, maximum = 2100)]

@@ -97,11 +97,11 @@ async fn every_facet_filters() {
             .json();
         assert_eq!(body["total"], expected, "{query}");
     }
-    let supported = get("/v1/technologies?status=supported&per_page=100&fields=id")
+    let supported = get("/v1/technologies?status=supported&kind=runtime&per_page=100&fields=id")
         .await
         .json();
     assert!(ids(&supported).contains(&"nodejs".to_owned()));
-    let ended = get("/v1/technologies?status=end_of_life&per_page=100&fields=id")
+    let ended = get("/v1/technologies?status=end_of_life&kind=runtime&per_page=100&fields=id")
         .await
         .json();
     assert!(!ids(&ended).contains(&"nodejs".to_owned()));

@@ -327,3 +327,70 @@ fn every_data_file_is_in_the_form_the_tools_write() {
         );
     }
 }
+
+/// Products of endoflife.date that deliberately have no entry, each with its reason.
+fn exclusions() -> BTreeMap<String, String> {
+    serde_json::from_str(include_str!("../../data/endoflife-excluded.json"))
+        .expect("data/endoflife-excluded.json is an object of product -> reason")
+}
+
+#[test]
+fn every_endoflife_product_has_an_entry_or_a_reason_to_have_none() {
+    let Some(reference) = reference_endoflife() else {
+        return;
+    };
+    let catalogue = Catalogue::embedded().unwrap_or_else(|e| panic!("{e}"));
+    let named: BTreeMap<&str, &str> = catalogue
+        .technologies()
+        .iter()
+        .filter_map(|t| {
+            t.identifiers
+                .endoflife
+                .as_deref()
+                .map(|p| (p, t.id.as_str()))
+        })
+        .collect();
+    let excluded = exclusions();
+    let mut products = Vec::new();
+    for entry in std::fs::read_dir(&reference).expect("listable").flatten() {
+        let path = entry.path();
+        if path
+            .extension()
+            .is_some_and(|ext| ext == "yml" || ext == "yaml")
+        {
+            let slug = path.file_stem().and_then(|s| s.to_str()).expect("a name");
+            products.push(slug.to_owned());
+        }
+    }
+    assert!(products.len() > 300, "{} products", products.len());
+    let dangling: Vec<&String> = products
+        .iter()
+        .filter(|p| !named.contains_key(p.as_str()) && !excluded.contains_key(*p))
+        .collect();
+    assert!(
+        dangling.is_empty(),
+        "endoflife.date products with neither an entry (identifiers.endoflife) nor a reason in data/endoflife-excluded.json: {dangling:?}"
+    );
+    for (product, reason) in &excluded {
+        assert!(
+            products.contains(product),
+            "{product} is excluded but not a product of the reference"
+        );
+        assert!(
+            !named.contains_key(product.as_str()),
+            "{product} is excluded but named by `{}`",
+            named[product.as_str()]
+        );
+        assert!(!reason.trim().is_empty(), "{product} has no reason");
+    }
+}
+
+#[test]
+fn every_exclusion_has_a_one_line_reason() {
+    for (product, reason) in exclusions() {
+        assert!(
+            !reason.trim().is_empty() && !reason.contains('\n') && reason.len() <= 120,
+            "{product}: {reason:?}"
+        );
+    }
+}

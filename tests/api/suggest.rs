@@ -57,10 +57,15 @@ async fn two_typos_from_nine_characters_when_nothing_lies_within_one() {
         "{ids:?}"
     );
     // One typo: what lies within one typo is answered, nothing two typos away
-    // (`apache axt` is one typo from Apache ActiveMQ and ActiveMQ Artemis, two
-    // from Apache HTTP Server and Apache Struts).
+    // (`apache axt` is one typo from Apache ActiveMQ, ActiveMQ Artemis and Apache
+    // Ant, two from Apache HTTP Server and Apache Struts).
     let ids = suggested("/v1/suggest?q=apache%20axt").await;
-    assert_eq!(ids, ["apache-activemq", "activemq-artemis"], "{ids:?}");
+    for id in ["apache-activemq", "activemq-artemis", "apache-ant"] {
+        assert!(ids.iter().any(|i| i == id), "{id}: {ids:?}");
+    }
+    for id in ["apache-http-server", "apache-struts"] {
+        assert!(!ids.iter().any(|i| i == id), "{id}: {ids:?}");
+    }
     // Three typos: nothing.
     assert_eq!(
         suggested("/v1/suggest?q=elastcsaerhc").await,
