@@ -64,7 +64,7 @@ pub struct FilterParams {
     released_before: Option<u16>,
     /// Only entries whose facts changed on or after this day (`YYYY-MM-DD`): a
     /// mirror passes the day of its last sync to fetch only what changed.
-    #[param(value_type = String, format = Date, example = "2026-12-01")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
     updated_since: Option<String>,
 }
 
