@@ -340,6 +340,30 @@ describe("embed example against the API (another origin)", () => {
     });
   });
 
+  test("a misspelling finds its entry, and a zero-hit search offers corrections as links", async (t) => {
+    await needs("cors");
+    await withPage(t, "embed-did-you-mean", [EMBED, API], { allowConsole: suggestMissing }, async (page) => {
+      // One slip: the relaxed rules find Flask, and the status says so.
+      await page.goto(`${embedUrl()}#/search?q=flsk`, { waitUntil: "load" });
+      await page.locator("#results").getByRole("link", { name: "Flask", exact: true })
+        .waitFor({ timeout: WAIT });
+      assert.equal(await page.locator("#results li").first().getAttribute("data-id"), "flask");
+      assert.match(await page.getByRole("status").innerText(), /close spellings/);
+      // Two slips: nothing found, and "Did you mean mongodb?" links to a search with hits.
+      const box = page.getByRole("combobox", { name: "Search technologies" });
+      await box.fill("mnogdb");
+      await box.press("Enter");
+      const correction = page.locator("#did-you-mean").getByRole("link", { name: "mongodb", exact: true });
+      await correction.waitFor({ timeout: WAIT });
+      assert.match(await page.getByRole("status").innerText(), /No results for “mnogdb”/);
+      await correction.click();
+      await page.locator("#results").getByRole("link", { name: "MongoDB", exact: true })
+        .waitFor({ timeout: WAIT });
+      assert.equal(await page.locator("#did-you-mean").isHidden(), true);
+      assert.match(page.url(), /#\/search\?q=mongodb/);
+    });
+  });
+
   test("kind facet chips filter the results (needs search facets and CORS)", async (t) => {
     await needs("cors", "facets");
     await withPage(t, "embed-facet-chips", [EMBED, API], { allowConsole: suggestMissing }, async (page) => {

@@ -33,7 +33,8 @@ pub struct SearchParams {
     /// The words to look for in names, ids, aliases, tags, summaries and
     /// descriptions: case- and accent-insensitive, with typos tolerated (one from 5
     /// characters, two from 9) and the last word completed as a prefix unless the
-    /// query ends with a space. 1 to 200 characters, not blank (only spaces, tabs or
+    /// query ends with a space. A query that finds nothing so is run again with
+    /// looser rules (see `relaxed` in the answer). 1 to 200 characters, not blank (only spaces, tabs or
     /// line breaks); only the first 10 words count.
     #[param(
         min_length = 1,
@@ -186,6 +187,16 @@ pub struct SearchResponse<'a> {
     /// Counts per kind, tag and language over every hit (100 values per facet at
     /// most).
     pub facets: SearchFacets<'a>,
+    /// True when the query found nothing under the normal rules and these hits are
+    /// what the relaxed rules found: one typo from 4 characters, on the first letter
+    /// too, and two adjacent letters swapped in 3-letter words (`flsk` finds Flask,
+    /// `bnu` finds Bun). False otherwise.
+    pub relaxed: bool,
+    /// When nothing matched even under the relaxed rules: up to 3 corrections of
+    /// the query built from the catalogue's words, best first, each a query with
+    /// hits under the same filters (send it as `q`). Empty whenever there are hits.
+    #[schema(example = json!(["flask"]))]
+    pub did_you_mean: Vec<String>,
     /// Time the server spent searching, ranking, counting facets and
     /// highlighting, in microseconds; the same request again is answered from
     /// memory and repeats the time of the first.
@@ -259,12 +270,18 @@ fn hit_ranking(ranking: &engine::Ranking) -> HitRanking {
 /// units. `facets` counts kinds, tags and languages over all hits after filters. The
 /// `Link` header carries the pages (RFC 8288) and `X-Total-Count` the total.
 ///
+/// No dead end for one slip: a query that finds nothing is run again with looser
+/// rules — one typo from 4 characters, a typo on the first letter, two adjacent
+/// letters swapped in 3-letter words — and `relaxed` says so (`flsk` finds Flask,
+/// `kao` Koa). When even that finds nothing, `did_you_mean` offers up to three
+/// corrections, each a query with hits under the same filters.
+///
 /// `curl -s 'http://localhost:8080/v1/search?q=python%20web%20framework&per_page=5'`
 #[utoipa::path(
     tag = TAG,
     params(SearchParams, FilterParams),
     responses(
-        (status = 200, description = "A page of hits, best first, with facets over all hits; a query matching nothing answers zero hits and empty facets.", body = SearchResponse,
+        (status = 200, description = "A page of hits, best first, with facets over all hits; a query matching nothing even under the relaxed rules answers zero hits, empty facets and up to three corrections in `did_you_mean`.", body = SearchResponse,
             headers(
                 ("Link" = String, description = "RFC 8288 links to the first, prev, next and last pages"),
                 ("X-Total-Count" = u64, description = "Number of hits across all pages"),
@@ -338,6 +355,8 @@ pub async fn search(
                 per_page: pagination.per_page,
                 links,
                 facets,
+                relaxed: results.relaxed,
+                did_you_mean: results.did_you_mean,
                 processing_time_us,
             },
         )?
@@ -357,7 +376,9 @@ pub struct SuggestParams {
     /// The beginning of a name, alias or id as typed so far — or of any later
     /// word of one (`rai` completes Ruby on Rails). Case- and accent-insensitive,
     /// with typos tolerated from 5 characters (two from 9, when nothing lies
-    /// within one). 1 to 200 characters, not blank.
+    /// within one); when nothing completes it so, one typo from 4 characters (on the
+    /// first letter too) and a swap of two adjacent letters in 3 characters
+    /// (`flsk` completes Flask, `djng` Django). 1 to 200 characters, not blank.
     #[param(
         min_length = 1,
         max_length = 200,
@@ -400,7 +421,9 @@ pub struct SuggestResponse<'a> {
 ///
 /// Completes a partly typed name: entries whose name, an alias, the id or a later
 /// word of one starts with `q` — with typos tolerated from 5 characters (two from
-/// 9). Completions with fewer typos come first, then whole-name matches, then
+/// 9); when nothing completes it so, with the looser rules of a zero-hit search
+/// (one typo from 4 characters, on the first letter too; a swap of two adjacent
+/// letters in 3 characters). Completions with fewer typos come first, then whole-name matches, then
 /// matches at the start of the name, of an alias or id, then of a later word, then
 /// entries more related to by others, then by name. At most 10 completions.
 ///

@@ -16,6 +16,7 @@
 //!   are ranked one by one;
 //! - facet counts over the whole matching set, from the sets too.
 
+mod correct;
 mod facets;
 mod fields;
 pub(crate) mod hash;
@@ -31,6 +32,7 @@ use std::ops::Range;
 use roaring::{MultiOps, RoaringBitmap};
 
 use crate::catalogue::Catalogue;
+pub use correct::MAX_CORRECTIONS;
 use facets::FacetTable;
 pub use facets::{Facets, MAX_FACET_VALUES};
 use fields::WordScratch;
@@ -39,7 +41,7 @@ pub use highlight::{Highlight, Highlighter, Utf16Range, matched_fields};
 pub use names::MAX_SUGGESTIONS;
 use names::Names;
 use postings::{Postings, PostingsBuilder, occurrence_field, occurrence_position};
-use query::{MAX_QUERY_WORDS, Plan, TypoAutomata};
+use query::{MAX_QUERY_WORDS, Plan, Rules, TypoAutomata};
 
 /// Where a query word matched, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -146,6 +148,13 @@ pub struct Results<'i> {
     pub facets: Facets<'i>,
     /// The query as the index resolved it, for highlighting.
     pub plan: Plan,
+    /// True when the normal rules found nothing and these hits are what the
+    /// relaxed rules found ([`Rules::Relaxed`]).
+    pub relaxed: bool,
+    /// When nothing matched even under the relaxed rules: up to
+    /// [`MAX_CORRECTIONS`] corrections of the query, each with hits under the same
+    /// filter, best first. Empty otherwise.
+    pub did_you_mean: Vec<String>,
 }
 
 /// The search index of one catalogue snapshot.
@@ -346,9 +355,15 @@ impl Index {
             + self.facets.heap_bytes()
     }
 
-    /// Parses `query` and resolves it against the dictionary.
+    /// Parses `query` and resolves it against the dictionary, under the normal
+    /// rules.
     pub fn plan(&self, query: &str) -> Plan {
-        let mut plan = Plan::parse(query);
+        self.plan_under(query, Rules::Normal)
+    }
+
+    /// Parses `query` and resolves it against the dictionary, under `rules`.
+    pub fn plan_under(&self, query: &str, rules: Rules) -> Plan {
+        let mut plan = Plan::parse_under(query, rules);
         plan.resolve(&self.postings.dictionary, &self.typos);
         plan
     }
@@ -374,31 +389,28 @@ impl Index {
     /// documents per typo level and field, the matching set and the facets come from
     /// them, and the ranking rules narrow them to the few documents that can reach
     /// the page before any document is looked at on its own.
+    ///
+    /// A query the normal rules find nothing for is run again under the relaxed
+    /// rules; when those find nothing either, the answer carries corrections.
     fn run(
         &self,
         query: &str,
         window: Range<usize>,
-        admit: Option<&mut dyn FnMut(usize) -> bool>,
+        mut admit: Option<&mut (dyn FnMut(usize) -> bool + '_)>,
         narrow: bool,
     ) -> Results<'_> {
-        let plan = self.plan(query);
-        let mut words = self.word_sets(&plan);
-        let mut matching = RoaringBitmap::new();
-        for word in &words {
-            matching |= &word.all;
-        }
         let filtered = admit.is_some();
-        if let Some(admit) = admit {
-            matching = RoaringBitmap::from_sorted_iter(
-                matching.iter().filter(|&document| admit(document as usize)),
-            )
-            .unwrap_or_default();
-            for word in &mut words {
-                word.all &= &matching;
-                word.exact &= &matching;
-                for level in &mut word.levels {
-                    *level &= &matching;
-                }
+        let mut plan = self.plan(query);
+        let (mut words, mut matching) = self.matching(&plan, admit.as_deref_mut());
+        let mut relaxed = false;
+        let mut did_you_mean = Vec::new();
+        if matching.is_empty() && !plan.words.is_empty() {
+            let loose = self.plan_under(query, Rules::Relaxed);
+            let (loose_words, loose_matching) = self.matching(&loose, admit.as_deref_mut());
+            if loose_matching.is_empty() {
+                did_you_mean = correct::corrections(&self.postings, &self.typos, &plan, admit);
+            } else {
+                (plan, words, matching, relaxed) = (loose, loose_words, loose_matching, true);
             }
         }
         SCRATCH.with(|scratch| {
@@ -465,8 +477,38 @@ impl Index {
                 hits,
                 facets: self.facets.facets(&mut scratch.counts),
                 plan,
+                relaxed,
+                did_you_mean,
             }
         })
+    }
+
+    /// Per query word, its sets, and the documents matching some word that `admit`
+    /// accepts (all, when `None`); the word sets are narrowed to those.
+    fn matching(
+        &self,
+        plan: &Plan,
+        admit: Option<&mut (dyn FnMut(usize) -> bool + '_)>,
+    ) -> (Vec<WordSets>, RoaringBitmap) {
+        let mut words = self.word_sets(plan);
+        let mut matching = RoaringBitmap::new();
+        for word in &words {
+            matching |= &word.all;
+        }
+        if let Some(admit) = admit {
+            matching = RoaringBitmap::from_sorted_iter(
+                matching.iter().filter(|&document| admit(document as usize)),
+            )
+            .unwrap_or_default();
+            for word in &mut words {
+                word.all &= &matching;
+                word.exact &= &matching;
+                for level in &mut word.levels {
+                    *level &= &matching;
+                }
+            }
+        }
+        (words, matching)
     }
 
     /// Per query word, the documents at each level of its best match.
@@ -1042,9 +1084,10 @@ mod tests {
         let mut counts = facets::Counts::default();
         for query in &queries {
             let results = index.search_all(query, 0..0);
-            let plan = index.plan(query);
+            // The plan the answer was made under (relaxed when the normal rules
+            // found nothing).
             let mut matching = RoaringBitmap::new();
-            for word in index.word_sets(&plan) {
+            for word in index.word_sets(&results.plan) {
                 matching |= word.all;
             }
             counts.reset(&index.facets);

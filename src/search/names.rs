@@ -11,7 +11,7 @@
 use fst::{Map, MapBuilder};
 
 use super::hash::WordMap;
-use super::query::{TypoAutomata, typo_budget};
+use super::query::{Rules, TypoAutomata, swapped, typo_budget};
 use super::tokenizer::{self, Compound};
 use crate::catalogue::Technology;
 
@@ -160,11 +160,29 @@ impl Names {
             return Vec::new();
         }
         if key.chars().count() <= SHORT_PREFIX {
-            return self
-                .short
-                .get(key.as_str())
-                .map(|documents| documents.iter().take(limit).map(|&d| d as usize).collect())
-                .unwrap_or_default();
+            let short = |key: &str| -> Vec<usize> {
+                self.short
+                    .get(key)
+                    .map(|documents| documents.iter().take(limit).map(|&d| d as usize).collect())
+                    .unwrap_or_default()
+            };
+            let found = short(&key);
+            if !found.is_empty() || !Rules::Relaxed.swaps(&key) {
+                return found;
+            }
+            // Nothing starts so: the relaxed rules' swap of two adjacent letters,
+            // swaps that make a whole name first (`gni`: Gin before nginx).
+            let mut swaps = swapped(&key);
+            swaps.sort_by_key(|swapped| self.keys.get(swapped).is_none());
+            let mut out: Vec<usize> = Vec::new();
+            for swapped in swaps {
+                for document in short(&swapped) {
+                    if out.len() < limit && !out.contains(&document) {
+                        out.push(document);
+                    }
+                }
+            }
+            return out;
         }
         let exact = self.keys.get(&key);
         let mut ranked: Vec<u64> = Vec::new();
@@ -183,27 +201,66 @@ impl Names {
         // nothing lies within one.
         let max_typos = typo_budget(&key);
         if max_typos > 0 && !has_distinct(&ranked, limit) {
-            self.rank_typos(&key, 1, exact, typos, importance, &mut ranked);
+            self.rank_typos(
+                &key,
+                1,
+                Rules::Normal,
+                exact,
+                typos,
+                importance,
+                &mut ranked,
+            );
         }
         if max_typos > 1 && ranked.is_empty() {
-            self.rank_typos(&key, 2, exact, typos, importance, &mut ranked);
+            self.rank_typos(
+                &key,
+                2,
+                Rules::Normal,
+                exact,
+                typos,
+                importance,
+                &mut ranked,
+            );
+        }
+        // Nothing completes it: the relaxed rules, one typo from 4 characters, on
+        // the first letter too (two from 9 when nothing lies within one).
+        let relaxed = Rules::Relaxed.budget(&key);
+        for typos_allowed in 1..=relaxed {
+            if !ranked.is_empty() {
+                break;
+            }
+            let rules = Rules::Relaxed;
+            self.rank_typos(
+                &key,
+                typos_allowed,
+                rules,
+                exact,
+                typos,
+                importance,
+                &mut ranked,
+            );
         }
         best_distinct(&mut ranked, limit)
     }
 
     /// Ranks the keys `typos` typos from `key` as a prefix, counting the closer
     /// ones (ranked already by the earlier passes) towards the scan's limit.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the state of one completion pass"
+    )]
     fn rank_typos(
         &self,
         key: &str,
         typos: u8,
+        rules: Rules,
         exact: Option<u64>,
         automata: &TypoAutomata,
         importance: &[u32],
         ranked: &mut Vec<u64>,
     ) {
         let mut scanned = 0;
-        automata.prefix_ranges(&self.keys, key, typos, |first, last, distance| {
+        let visit = |first: u64, last: u64, distance: u8| {
             if distance < typos {
                 let last = last.min(first + (SCAN_LIMIT - scanned) as u64 - 1);
                 scanned += (last + 1 - first) as usize;
@@ -217,7 +274,12 @@ impl Names {
                 &mut scanned,
                 ranked,
             )
-        });
+        };
+        if rules.first_letter_free() {
+            automata.prefix_ranges_anywhere(&self.keys, key, typos, visit);
+        } else {
+            automata.prefix_ranges(&self.keys, key, typos, visit);
+        }
     }
 
     /// Pushes onto `ranked` the completion ranks of the documents of the keys
@@ -426,6 +488,27 @@ mod tests {
             }
             let mut scanned = 0;
             typos.matches(
+                &names.keys,
+                &key,
+                allowed,
+                true,
+                |found_key, value, distance| {
+                    if distance == allowed {
+                        for &entry in names.key_documents(value) {
+                            ranked.push(rank(distance, found_key, entry));
+                        }
+                    }
+                    scanned += 1;
+                    scanned < SCAN_LIMIT
+                },
+            );
+        }
+        for allowed in 1..=Rules::Relaxed.budget(&key) {
+            if !ranked.is_empty() {
+                break;
+            }
+            let mut scanned = 0;
+            typos.matches_anywhere(
                 &names.keys,
                 &key,
                 allowed,

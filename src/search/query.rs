@@ -13,6 +13,8 @@ use super::tokenizer::{self, Compound};
 pub const MAX_QUERY_WORDS: usize = 10;
 /// Characters from which a word may have one typo.
 pub const ONE_TYPO_FROM: usize = 5;
+/// Characters from which a word may have one typo under [`Rules::Relaxed`].
+pub const RELAXED_ONE_TYPO_FROM: usize = 4;
 /// Characters from which a word may have two typos.
 pub const TWO_TYPOS_FROM: usize = 9;
 /// Characters the last word needs before it also matches as a prefix.
@@ -25,18 +27,75 @@ pub const MAX_DERIVATIONS: usize = 128;
 /// short prefix or a typo-tolerant prefix never walks the whole dictionary.
 const DERIVATION_SCAN_LIMIT: usize = 160;
 
-/// Typos a word of `chars` characters may have.
-pub fn typo_budget(word: &str) -> u8 {
-    let chars = word.chars().count();
-    if word.bytes().all(|b| b.is_ascii_digit()) {
-        0 // numbers (versions, years) match exactly
-    } else if chars >= TWO_TYPOS_FROM {
-        2
-    } else if chars >= ONE_TYPO_FROM {
-        1
-    } else {
-        0
+/// The rules a query is matched under.
+///
+/// A query is matched under the normal rules first; only when they find nothing is
+/// it matched again under the relaxed ones, so the looser rules cost only queries
+/// that would otherwise be a dead end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// One typo from 5 characters, two from 9; the first letter must be right.
+    #[default]
+    Normal,
+    /// One typo from 4 characters, two from 9, anywhere in the word (the first
+    /// letter too); a 3-letter word also matches with two adjacent letters swapped
+    /// (`bnu` finds `bun`, as a whole word).
+    Relaxed,
+}
+
+impl Rules {
+    /// Typos a word may have under these rules.
+    pub fn budget(self, word: &str) -> u8 {
+        let chars = word.chars().count();
+        let one_from = match self {
+            Rules::Normal => ONE_TYPO_FROM,
+            Rules::Relaxed => RELAXED_ONE_TYPO_FROM,
+        };
+        if word.bytes().all(|b| b.is_ascii_digit()) {
+            0 // numbers (versions, years) match exactly
+        } else if chars >= TWO_TYPOS_FROM {
+            2
+        } else if chars >= one_from {
+            1
+        } else {
+            0
+        }
     }
+
+    /// True when a typo may fall on the first letter.
+    pub fn first_letter_free(self) -> bool {
+        self == Rules::Relaxed
+    }
+
+    /// True when a 3-letter word also matches with two adjacent letters swapped
+    /// (as a whole word, never as a prefix).
+    pub fn swaps(self, word: &str) -> bool {
+        self == Rules::Relaxed
+            && word.chars().count() == 3
+            && !word.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
+/// Typos a word may have under the normal rules.
+pub fn typo_budget(word: &str) -> u8 {
+    Rules::Normal.budget(word)
+}
+
+/// The words two adjacent letters of `word` swapped make, other than `word`.
+pub fn swapped(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    for i in 1..chars.len() {
+        if chars[i - 1] != chars[i] {
+            let mut swapped = chars.clone();
+            swapped.swap(i - 1, i);
+            let swapped: String = swapped.into_iter().collect();
+            if !out.contains(&swapped) {
+                out.push(swapped);
+            }
+        }
+    }
+    out
 }
 
 /// Something in the query that can match one dictionary word: a query word, or
@@ -53,6 +112,11 @@ pub struct Unit {
     pub prefix: bool,
     /// Typos allowed.
     pub max_typos: u8,
+    /// True when a typo may fall on its first letter.
+    pub first_letter_free: bool,
+    /// True when it also matches with two adjacent letters swapped (3-letter words
+    /// under the relaxed rules).
+    pub swaps: bool,
     /// Its derivations in [`Plan::derivations`].
     pub derivations: std::ops::Range<usize>,
 }
@@ -86,12 +150,23 @@ pub struct Plan {
     pub spaced: String,
     /// The whole query run together (`rubyonrails`).
     pub joined: String,
+    /// The rules the query was matched under.
+    pub rules: Rules,
 }
 
 impl Plan {
-    /// Splits `query` into words and units (nothing resolved yet).
+    /// Splits `query` into words and units (nothing resolved yet), under the
+    /// normal rules.
     pub fn parse(query: &str) -> Plan {
-        let mut plan = Plan::default();
+        Plan::parse_under(query, Rules::Normal)
+    }
+
+    /// Splits `query` into words and units (nothing resolved yet), under `rules`.
+    pub fn parse_under(query: &str, rules: Rules) -> Plan {
+        let mut plan = Plan {
+            rules,
+            ..Plan::default()
+        };
         let mut compound = Compound::default();
         // (first word, parts, literal form when dotted)
         let mut groups: Vec<(usize, usize, Option<String>)> = Vec::new();
@@ -127,7 +202,9 @@ impl Plan {
                 words: 1 << index,
                 first: index as u8,
                 prefix: is_prefix(index + 1, word),
-                max_typos: typo_budget(word),
+                max_typos: rules.budget(word),
+                first_letter_free: rules.first_letter_free(),
+                swaps: rules.swaps(word),
                 derivations: 0..0,
             });
         }
@@ -158,6 +235,8 @@ impl Plan {
             plan.units.push(Unit {
                 prefix: is_prefix(first + length, &text),
                 max_typos: 0,
+                first_letter_free: false,
+                swaps: false,
                 text,
                 words,
                 first: first as u8,
@@ -270,6 +349,24 @@ impl TypoAutomata {
         walk(map, &text.as_bytes()[..first], Some(&dfa), visit);
     }
 
+    /// As [`TypoAutomata::matches`], with typos on the first letter too: the
+    /// automaton for the whole word walks the whole dictionary (the relaxed rules,
+    /// run only for queries that found nothing).
+    pub fn matches_anywhere(
+        &self,
+        map: &Map<Vec<u8>>,
+        text: &str,
+        max_typos: u8,
+        prefix: bool,
+        visit: impl FnMut(&[u8], u64, u8) -> bool,
+    ) {
+        if max_typos == 0 {
+            return self.matches(map, text, 0, prefix, visit);
+        }
+        let dfa = self.dfa(text, max_typos, prefix);
+        walk(map, b"", Some(&dfa), visit);
+    }
+
     /// As [`TypoAutomata::matches`] with `prefix`, for a map whose values are the
     /// keys' ranks in byte order, reporting values rather than keys: calls
     /// `visit(first, last, typos)` for runs of consecutive values `first..=last`,
@@ -297,55 +394,84 @@ impl TypoAutomata {
             return;
         };
         let dfa = self.dfa(&text[first..], max_typos, true);
-        let mut sinks = Sinks::new(&dfa);
-        let state = dfa.initial_state();
-        if let Some(typos) = sinks.accepts_all(state) {
-            let (first, last) = branch(fst, node, output);
-            visit(first, last, typos);
+        ranges_below(fst, node, output, &dfa, visit);
+    }
+
+    /// As [`TypoAutomata::prefix_ranges`], with typos on the first letter too (the
+    /// relaxed rules): the automaton for the whole text walks the whole map.
+    pub fn prefix_ranges_anywhere(
+        &self,
+        map: &Map<Vec<u8>>,
+        text: &str,
+        max_typos: u8,
+        visit: impl FnMut(u64, u64, u8) -> bool,
+    ) {
+        if max_typos == 0 {
+            return self.prefix_ranges(map, text, 0, visit);
+        }
+        let fst = map.as_fst();
+        let dfa = self.dfa(text, max_typos, true);
+        ranges_below(fst, fst.root(), Output::zero(), &dfa, visit);
+    }
+}
+
+/// The walk of [`TypoAutomata::prefix_ranges`] below `node` (reached with
+/// `output`), `dfa` reading what follows it.
+fn ranges_below(
+    fst: &fst::raw::Fst<Vec<u8>>,
+    node: fst::raw::Node<'_>,
+    output: Output,
+    dfa: &DFA,
+    mut visit: impl FnMut(u64, u64, u8) -> bool,
+) {
+    let mut sinks = Sinks::new(dfa);
+    let state = dfa.initial_state();
+    if let Some(typos) = sinks.accepts_all(state) {
+        let (first, last) = branch(fst, node, output);
+        visit(first, last, typos);
+        return;
+    }
+    if node.is_final()
+        && let Distance::Exact(typos) = dfa.distance(state)
+    {
+        let value = output.cat(node.final_output()).value();
+        if !visit(value, value, typos) {
             return;
         }
-        if node.is_final()
+    }
+    let mut stack = Vec::with_capacity(32);
+    stack.push((node, 0usize, state, output));
+    while let Some(top) = stack.last_mut() {
+        let (node, next, state, output) = *top;
+        if next >= node.len() {
+            stack.pop();
+            continue;
+        }
+        top.1 += 1;
+        let transition = node.transition(next);
+        let state = dfa.transition(state, transition.inp);
+        if state == SINK_STATE {
+            continue;
+        }
+        let output = output.cat(transition.out);
+        let child = fst.node(transition.addr);
+        if let Some(typos) = sinks.accepts_all(state) {
+            let (first, last) = branch(fst, child, output);
+            if !visit(first, last, typos) {
+                return;
+            }
+            continue;
+        }
+        if child.is_final()
             && let Distance::Exact(typos) = dfa.distance(state)
         {
-            let value = output.cat(node.final_output()).value();
+            let value = output.cat(child.final_output()).value();
             if !visit(value, value, typos) {
                 return;
             }
         }
-        let mut stack = Vec::with_capacity(32);
-        stack.push((node, 0usize, state, output));
-        while let Some(top) = stack.last_mut() {
-            let (node, next, state, output) = *top;
-            if next >= node.len() {
-                stack.pop();
-                continue;
-            }
-            top.1 += 1;
-            let transition = node.transition(next);
-            let state = dfa.transition(state, transition.inp);
-            if state == SINK_STATE {
-                continue;
-            }
-            let output = output.cat(transition.out);
-            let child = fst.node(transition.addr);
-            if let Some(typos) = sinks.accepts_all(state) {
-                let (first, last) = branch(fst, child, output);
-                if !visit(first, last, typos) {
-                    return;
-                }
-                continue;
-            }
-            if child.is_final()
-                && let Distance::Exact(typos) = dfa.distance(state)
-            {
-                let value = output.cat(child.final_output()).value();
-                if !visit(value, value, typos) {
-                    return;
-                }
-            }
-            if !child.is_empty() {
-                stack.push((child, 0, state, output));
-            }
+        if !child.is_empty() {
+            stack.push((child, 0, state, output));
         }
     }
 }
@@ -574,20 +700,27 @@ fn derive(unit: &Unit, dictionary: &Map<Vec<u8>>, typos: &TypoAutomata, found: &
     }
     if unit.max_typos > 0 {
         let mut taken = 0;
-        typos.matches(
-            dictionary,
-            &unit.text,
-            unit.max_typos,
-            unit.prefix,
-            |key, term, distance| {
-                if distance > 0 {
-                    // exact matches are in already
-                    found.push(key, term, distance);
-                    taken += 1;
-                }
-                taken < DERIVATION_SCAN_LIMIT
-            },
-        );
+        let visit = |key: &[u8], term, distance| {
+            if distance > 0 {
+                // exact matches are in already
+                found.push(key, term, distance);
+                taken += 1;
+            }
+            taken < DERIVATION_SCAN_LIMIT
+        };
+        if unit.first_letter_free {
+            typos.matches_anywhere(dictionary, &unit.text, unit.max_typos, unit.prefix, visit);
+        } else {
+            typos.matches(dictionary, &unit.text, unit.max_typos, unit.prefix, visit);
+        }
+    }
+    if unit.swaps {
+        // Whole words only: a swap that also left the word unfinished is two slips.
+        for swapped in swapped(&unit.text) {
+            if let Some(term) = dictionary.get(&swapped) {
+                found.push(swapped.as_bytes(), term, 1);
+            }
+        }
     }
 }
 
@@ -609,6 +742,21 @@ mod tests {
         assert_eq!(typo_budget("pyhton"), 1);
         assert_eq!(typo_budget("postgresq"), 2);
         assert_eq!(typo_budget("12345"), 0);
+    }
+
+    #[test]
+    fn relaxed_rules_allow_a_typo_from_four_characters_and_swaps_in_three() {
+        assert_eq!(Rules::Relaxed.budget("flsk"), 1);
+        assert_eq!(Rules::Normal.budget("flsk"), 0);
+        assert_eq!(Rules::Relaxed.budget("bnu"), 0);
+        assert_eq!(Rules::Relaxed.budget("postgresq"), 2);
+        assert_eq!(Rules::Relaxed.budget("2024"), 0);
+        assert!(Rules::Relaxed.swaps("bnu") && !Rules::Normal.swaps("bnu"));
+        assert!(!Rules::Relaxed.swaps("flsk") && !Rules::Relaxed.swaps("123"));
+        assert!(Rules::Relaxed.first_letter_free() && !Rules::Normal.first_letter_free());
+        assert_eq!(swapped("bnu"), ["nbu", "bun"]);
+        assert_eq!(swapped("aab"), ["aba"]);
+        assert_eq!(swapped("éa"), ["aé"]);
     }
 
     #[test]

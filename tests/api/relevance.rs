@@ -222,6 +222,74 @@ const CASES: &[Case] = &[
     ("qwertyuiop", Nothing, &[]),
 ];
 
+/// Realistic misspellings, each of which must find its technology first: with one
+/// slip a query is never a dead end (the relaxed rules cover what the normal ones
+/// do not).
+const MISSPELLINGS: &[(&str, &str)] = &[
+    // Two adjacent letters swapped (3-letter words only under the relaxed rules).
+    ("bnu", "bun"),
+    ("gni", "gin"),
+    ("kao", "koa"),
+    ("rsut", "rust"),
+    ("deon", "deno"),
+    ("ehco", "echo"),
+    ("axmu", "axum"),
+    ("djagno", "django"),
+    ("flsak", "flask"),
+    ("rdeis", "redis"),
+    ("ngnix", "nginx"),
+    ("kafak", "apache-kafka"),
+    ("psotgres", "postgresql"),
+    ("graphlq", "graphql"),
+    ("elixri", "elixir"),
+    ("terrafrom", "terraform"),
+    ("tokoi", "tokio"),
+    ("syfmony", "symfony"),
+    // A letter missing.
+    ("flsk", "flask"),
+    ("djng", "django"),
+    ("djngo", "django"),
+    ("kotln", "kotlin"),
+    ("laravl", "laravel"),
+    ("pythn", "python"),
+    ("promethus", "prometheus"),
+    ("grafna", "grafana"),
+    ("jenkns", "jenkins"),
+    ("expres", "express"),
+    ("fastfy", "fastify"),
+    ("nestj", "nestjs"),
+    ("larvel", "laravel"),
+    ("sqlte", "sqlite"),
+    ("casandra", "apache-cassandra"),
+    // A letter doubled.
+    ("rustt", "rust"),
+    ("dockker", "docker"),
+    ("djangoo", "django"),
+    ("kafkka", "apache-kafka"),
+    ("ginn", "gin"),
+    ("nodejss", "nodejs"),
+    // A wrong first letter.
+    ("fjango", "django"),
+    ("vlask", "flask"),
+    ("bongodb", "mongodb"),
+    ("zubernetes", "kubernetes"),
+    ("tedis", "redis"),
+    // Compounds split or joined.
+    ("fast api", "fastapi"),
+    ("post gresql", "postgresql"),
+    ("mongo db", "mongodb"),
+    ("rabbit mq", "rabbitmq"),
+    ("elastic search", "elasticsearch"),
+    ("springboot", "spring-boot"),
+    ("rubyonrails", "ruby-on-rails"),
+    ("type script", "typescript"),
+    ("sql alchemy", "sqlalchemy"),
+    ("click house", "clickhouse"),
+    ("java script", "javascript"),
+    ("graph ql", "graphql"),
+    ("socketio", "socket-io"),
+];
+
 /// Where the first relevant entry ranks (1-based) among `ids`, if it does.
 fn first_relevant(expect: Expect, ids: &[String]) -> Option<usize> {
     let is_relevant = |id: &String| match expect {
@@ -276,7 +344,10 @@ async fn the_relevance_suite_reaches_an_mrr_of_0_9() {
     let mut reciprocal_ranks = Vec::new();
     let mut at_one = 0;
     let mut misses = Vec::new();
-    for &(query, expect, absent) in CASES {
+    let misspellings = MISSPELLINGS
+        .iter()
+        .map(|&(query, id)| (query, First(id), &[][..]));
+    for (query, expect, absent) in CASES.iter().copied().chain(misspellings) {
         let ids = ranked_ids(query).await;
         if !matches!(expect, Nothing) {
             let rank = first_relevant(expect, &ids);
@@ -295,7 +366,7 @@ async fn the_relevance_suite_reaches_an_mrr_of_0_9() {
     let precision_at_1 = at_one as f64 / ranked;
     println!(
         "relevance: {} queries, MRR {mrr:.3}, P@1 {precision_at_1:.3}, {} misses",
-        CASES.len(),
+        CASES.len() + MISSPELLINGS.len(),
         misses.len()
     );
     for line in &misses {
@@ -358,4 +429,26 @@ async fn python_web_framework_finds_django_flask_and_fastapi_in_the_top_5() {
             "{id} in the top 5: {ids:?}"
         );
     }
+}
+
+#[actix_web::test]
+async fn every_misspelling_finds_its_technology_first() {
+    assert!(
+        MISSPELLINGS.len() >= 40,
+        "{} misspellings",
+        MISSPELLINGS.len()
+    );
+    let mut misses = Vec::new();
+    for &(query, id) in MISSPELLINGS {
+        let ids = ranked_ids(query).await;
+        if ids.first().map(String::as_str) != Some(id) {
+            let top: Vec<&str> = ids.iter().take(5).map(String::as_str).collect();
+            misses.push(format!("  {query:?}: expected `{id}` first; got {top:?}"));
+        }
+    }
+    assert!(
+        misses.is_empty(),
+        "misspellings missed:\n{}",
+        misses.join("\n")
+    );
 }

@@ -322,3 +322,106 @@ async fn every_highlight_cuts_a_word_the_query_matched() {
         }
     }
 }
+
+fn ids_of(body: &serde_json::Value) -> Vec<&str> {
+    body["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|h| h["id"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn a_query_the_normal_rules_miss_is_relaxed_and_says_so() {
+    for (q, id) in [
+        ("flsk", "flask"),
+        ("rsut", "rust"),
+        ("deon", "deno"),
+        ("ehco", "echo"),
+        ("bnu", "bun"),
+        ("gni", "gin"),
+        ("kao", "koa"),
+        ("vlask", "flask"),
+    ] {
+        let path = format!("/v1/search?q={q}");
+        let body = get(&path).await.json();
+        assert_eq!(body["relaxed"], true, "{path}: {body}");
+        assert_eq!(first_id(&path, &body), id, "{path}");
+        assert_eq!(body["did_you_mean"], serde_json::json!([]), "{path}");
+        assert!(
+            body["facets"]["kind"]
+                .as_object()
+                .is_some_and(|k| !k.is_empty()),
+            "{path}: the facets count the relaxed hits"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_query_the_normal_rules_find_is_not_relaxed() {
+    for q in ["flask", "gin", "bun", "pyhton", "python%20web%20framework"] {
+        let body = get(&format!("/v1/search?q={q}")).await.json();
+        assert!(body["total"].as_u64().is_some_and(|t| t > 0), "{q}");
+        assert_eq!(body["relaxed"], false, "{q}");
+        assert_eq!(body["did_you_mean"], serde_json::json!([]), "{q}");
+    }
+}
+
+#[actix_web::test]
+async fn a_zero_hit_answer_offers_corrections_that_have_hits() {
+    for (q, filter, first) in [
+        ("mnogdb", "", "mongodb"),
+        ("mnogdb", "&kind=database", "mongodb"),
+        ("jvascrpt", "", "javascript"),
+        ("ptyhno", "", "python"),
+        ("mnogdb%20rdeiss", "", "mongodb redis"),
+    ] {
+        let path = format!("/v1/search?q={q}{filter}");
+        let body = get(&path).await.json();
+        assert_eq!(body["total"], 0, "{path}: {body}");
+        assert_eq!(body["relaxed"], false, "{path}");
+        let corrections = body["did_you_mean"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: {body}"));
+        assert!(
+            (1..=3).contains(&corrections.len()),
+            "{path}: {corrections:?}"
+        );
+        assert_eq!(corrections[0], first, "{path}");
+        for correction in corrections {
+            let correction = correction.as_str().unwrap_or_default();
+            let encoded: String = form_urlencoded::byte_serialize(correction.as_bytes()).collect();
+            let followed = format!("/v1/search?q={encoded}{filter}");
+            let answer = get(&followed).await.json();
+            assert!(
+                answer["total"].as_u64().is_some_and(|t| t > 0),
+                "{followed}: a correction must have hits: {answer}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn corrections_keep_to_the_filters() {
+    // Under a filter, every correction offered has hits under that filter too.
+    let body = get("/v1/search?q=mnogdb&kind=language").await.json();
+    assert_eq!(body["total"], 0);
+    for correction in body["did_you_mean"].as_array().into_iter().flatten() {
+        let q = correction.as_str().unwrap_or_default();
+        let answer = get(&format!("/v1/search?q={q}&kind=language")).await.json();
+        assert!(
+            answer["total"].as_u64().is_some_and(|t| t > 0),
+            "{q} has no language hits: {answer}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn nonsense_gets_no_hits_and_no_corrections() {
+    for q in ["zzzzqqqq", "qwertyuiop", "xq"] {
+        let body = get(&format!("/v1/search?q={q}")).await.json();
+        assert_eq!(body["total"], 0, "{q}: {body}");
+        assert!(ids_of(&body).is_empty());
+        assert_eq!(body["relaxed"], false, "{q}");
+        assert_eq!(body["did_you_mean"], serde_json::json!([]), "{q}: {body}");
+    }
+}

@@ -99,3 +99,25 @@ async fn invalid_suggest_parameters_are_400_problems_naming_them() {
     let problem = get(&format!("/v1/suggest?q={long}")).await.problem(400);
     assert_eq!(problem["parameter"], "q");
 }
+
+#[actix_web::test]
+async fn short_slips_still_complete_when_nothing_else_does() {
+    for (q, id) in [
+        ("flsk", "flask"),
+        ("djng", "django"),
+        ("pstgr", "postgresql"),
+        ("bnu", "bun"),
+        ("kao", "koa"),
+        ("gni", "gin"),
+        ("rsut", "rust"),
+        ("fjang", "django"),
+    ] {
+        let ids = suggested(&format!("/v1/suggest?q={q}")).await;
+        assert_eq!(ids.first().map(String::as_str), Some(id), "{q}: {ids:?}");
+    }
+    // What completes under the normal rules is not loosened: `gin` completes to Gin
+    // and the entries starting so, never to nginx by a swap.
+    let ids = suggested("/v1/suggest?q=gin").await;
+    assert_eq!(ids.first().map(String::as_str), Some("gin"));
+    assert!(!ids.iter().any(|id| id == "nginx"), "{ids:?}");
+}
