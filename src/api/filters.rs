@@ -1,48 +1,12 @@
 //! The filters, sort orders, sparse fieldsets and expansions that list-like
-//! operations share, parsed strictly from the query string.
+//! operations share, parsed strictly from the query string. What a filter means is
+//! the domain's ([`Filter`]); this module reads it from a request.
 
-use crate::catalogue::{Catalogue, Date, Kind, Technology};
+use crate::catalogue::filter::canonical_license_id;
+use crate::catalogue::{Catalogue, Date, Facet, Filter, Kind, Status, Technology};
 
 use super::problem::ApiError;
 use super::query::QueryPairs;
-
-/// Lifecycle status an entry can be filtered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// At least one release cycle is supported today.
-    Supported,
-    /// Every release cycle has reached its end of life.
-    EndOfLife,
-}
-
-impl Status {
-    const NAMES: [&'static str; 2] = ["supported", "end_of_life"];
-
-    fn parse(text: &str) -> Option<Status> {
-        match text {
-            "supported" => Some(Status::Supported),
-            "end_of_life" => Some(Status::EndOfLife),
-            _ => None,
-        }
-    }
-}
-
-/// Filters over entries: values of one filter are alternatives (OR), different
-/// filters must all hold (AND).
-#[derive(Debug, Default)]
-pub struct Filters {
-    kinds: Vec<Kind>,
-    tags: Vec<String>,
-    languages: Vec<String>,
-    licenses: Vec<String>,
-    written_in: Vec<String>,
-    runs_on: Vec<String>,
-    built_on: Vec<String>,
-    status: Vec<Status>,
-    released_after: Option<u16>,
-    released_before: Option<u16>,
-    updated_since: Option<Date>,
-}
 
 /// Longest value of a filter, in characters.
 pub const MAX_VALUE_CHARS: usize = 100;
@@ -64,117 +28,68 @@ fn lowercase_values(query: &QueryPairs<'_>, name: &str) -> Result<Vec<String>, A
         .collect())
 }
 
-/// True when an SPDX expression names the licence id (case-insensitive), e.g.
-/// `MIT` is named by `MIT OR Apache-2.0`.
-fn names_license(expression: &str, license: &str) -> bool {
-    expression
-        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
-        .any(|term| term.eq_ignore_ascii_case(license))
-        || expression.eq_ignore_ascii_case(license)
-}
-
-impl Filters {
-    /// The query parameters the filters read, shared by every filtered operation.
-    pub const PARAMS: &'static [&'static str] = &[
-        "kind",
-        "tag",
-        "language",
-        "license",
-        "written_in",
-        "runs_on",
-        "built_on",
-        "status",
-        "released_after",
-        "released_before",
-        "updated_since",
-    ];
-
-    /// Parses every filter from the query.
-    pub fn parse(query: &QueryPairs<'_>) -> Result<Filters, ApiError> {
-        let kinds = query.list("kind", Kind::parse, || {
-            Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect()
-        })?;
-        let status = query.list("status", Status::parse, || {
-            Status::NAMES.iter().map(|s| (*s).to_owned()).collect()
-        })?;
-        Ok(Filters {
-            kinds,
-            tags: lowercase_values(query, "tag")?,
-            languages: lowercase_values(query, "language")?,
-            licenses: lowercase_values(query, "license")?,
-            written_in: lowercase_values(query, "written_in")?,
-            runs_on: lowercase_values(query, "runs_on")?,
-            built_on: lowercase_values(query, "built_on")?,
-            status,
-            released_after: year(query, "released_after")?,
-            released_before: year(query, "released_before")?,
-            updated_since: date(query, "updated_since")?,
+/// `license` values: SPDX licence ids (any case) or `LicenseRef-` ids; anything
+/// else — an operator such as `OR`, an exception, a word — is a 400 naming it.
+fn license_values(query: &QueryPairs<'_>) -> Result<Vec<String>, ApiError> {
+    lowercase_values(query, "license")?
+        .into_iter()
+        .map(|value| {
+            canonical_license_id(&value).ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    query.request(),
+                    "license",
+                    format!(
+                        "`{value}` is not an SPDX licence id (such as `MIT` or `Apache-2.0`; see /v1/licenses)"
+                    ),
+                )
+            })
         })
-    }
-
-    /// True when no filter is set: every entry passes.
-    pub fn is_empty(&self) -> bool {
-        self.kinds.is_empty()
-            && self.tags.is_empty()
-            && self.languages.is_empty()
-            && self.licenses.is_empty()
-            && self.written_in.is_empty()
-            && self.runs_on.is_empty()
-            && self.built_on.is_empty()
-            && self.status.is_empty()
-            && self.released_after.is_none()
-            && self.released_before.is_none()
-            && self.updated_since.is_none()
-    }
-
-    /// True when the entry at `position` passes every filter on `today`.
-    pub fn admit(&self, catalogue: &Catalogue, position: usize, today: Date) -> bool {
-        let t = &catalogue.technologies()[position];
-        let any = |wanted: &[String], have: &[String]| {
-            wanted.is_empty() || wanted.iter().any(|w| have.contains(w))
-        };
-        (self.kinds.is_empty() || self.kinds.contains(&t.kind))
-            && any(&self.tags, &t.tags)
-            && (self.languages.is_empty()
-                || self.languages.iter().any(|l| {
-                    t.relations.for_language.contains(l) || (t.kind == Kind::Language && &t.id == l)
-                }))
-            && (self.licenses.is_empty()
-                || t.license
-                    .as_deref()
-                    .is_some_and(|e| self.licenses.iter().any(|l| names_license(e, l))))
-            && any(&self.written_in, &t.relations.written_in)
-            && any(&self.runs_on, &t.relations.runs_on)
-            && any(&self.built_on, &t.relations.built_on)
-            && (self.status.is_empty()
-                || self
-                    .status
-                    .iter()
-                    .any(|s| has_status(catalogue, position, *s, today)))
-            && self
-                .released_after
-                .is_none_or(|y| t.first_released.is_some_and(|r| r > y))
-            && self
-                .released_before
-                .is_none_or(|y| t.first_released.is_some_and(|r| r < y))
-            && self.updated_since.is_none_or(|day| t.updated >= day)
-    }
-
-    /// True when the filters depend on the day (lifecycle status).
-    pub fn depends_on_today(&self) -> bool {
-        !self.status.is_empty()
-    }
+        .collect()
 }
 
-fn has_status(catalogue: &Catalogue, position: usize, status: Status, today: Date) -> bool {
-    let Some(lifecycle) = catalogue.lifecycle(position) else {
-        return false;
-    };
-    let mut cycles = lifecycle.releases.iter().map(|c| c.on(today));
-    match status {
-        Status::Supported => cycles.any(|c| c.is_supported),
-        Status::EndOfLife => cycles.all(|c| c.is_end_of_life),
+/// The query parameters the filters read, shared by every filtered operation.
+pub const PARAMS: &[&str] = &[
+    "kind",
+    "tag",
+    "language",
+    "license",
+    "written_in",
+    "runs_on",
+    "built_on",
+    "status",
+    "released_after",
+    "released_before",
+    "updated_since",
+];
+
+/// Parses every filter from the query.
+pub fn parse(query: &QueryPairs<'_>) -> Result<Filter, ApiError> {
+    let kinds = query.list("kind", Kind::parse, || {
+        Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect()
+    })?;
+    let status = query.list("status", Status::parse, || {
+        Status::NAMES.iter().map(|s| (*s).to_owned()).collect()
+    })?;
+    let mut values = Vec::new();
+    for facet in [
+        Facet::Tag,
+        Facet::Language,
+        Facet::WrittenIn,
+        Facet::RunsOn,
+        Facet::BuiltOn,
+    ] {
+        values.push((facet, lowercase_values(query, facet.parameter())?));
     }
+    values.push((Facet::License, license_values(query)?));
+    values.retain(|(_, wanted)| !wanted.is_empty());
+    Ok(Filter {
+        kinds,
+        values,
+        status,
+        released_after: year(query, "released_after")?,
+        released_before: year(query, "released_before")?,
+        updated_since: date(query, "updated_since")?,
+    })
 }
 
 fn year(query: &QueryPairs<'_>, name: &str) -> Result<Option<u16>, ApiError> {

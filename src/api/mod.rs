@@ -153,7 +153,8 @@ fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Co
         ProblemDetails,
         technologies::FieldName,
         technologies::ExpandParam,
-        technologies::FilterValue
+        technologies::FilterValue,
+        technologies::LicenseId
     ))
 )]
 struct ApiDoc;

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::answer::{Built, Cacheable};
 use super::envelope::{PageLinks, SCHEMA_VERSION};
-use super::filters::Filters;
+use super::filters;
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
 use super::technologies::{FilterParams, page_links};
@@ -51,7 +51,7 @@ pub struct SearchParams {
     per_page: Option<u32>,
 }
 
-/// The search operation's own parameters; the filters are [`Filters::PARAMS`].
+/// The search operation's own parameters; the filters are [`filters::PARAMS`].
 const SEARCH_PARAMS: &[&str] = &["q", "page", "per_page"];
 
 /// The values of the ranking rules for one hit, in the order they apply; the first
@@ -296,10 +296,10 @@ pub async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[SEARCH_PARAMS, Filters::PARAMS])?;
+    let query = QueryPairs::parse(&req, &[SEARCH_PARAMS, filters::PARAMS])?;
     let q = query_text(&query)?;
     let pagination = query.pagination()?;
-    let filters = Filters::parse(&query)?;
+    let filter = filters::parse(&query)?;
     let snapshot = indexed_snapshot(&req, &state).await?;
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let started = Instant::now();
@@ -307,11 +307,11 @@ pub async fn search(
         let today = Date::today();
         let technologies = catalogue.technologies();
         let window = pagination.range(usize::MAX);
-        let results = if filters.is_empty() {
+        let results = if filter.is_empty() {
             snapshot.index().search_all(q, window)
         } else {
             snapshot.index().search(q, window, |position| {
-                filters.admit(catalogue, position, today)
+                filter.admits(catalogue, position, today)
             })
         };
         let mut highlighter = snapshot.index().highlighter(&results.plan);

@@ -15,7 +15,7 @@ crate::page_schema!(FacetPage, FacetValue, "facet values");
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
 use super::technologies::page_built;
-use crate::catalogue::{Catalogue, Kind};
+use crate::catalogue::{Catalogue, Facet};
 
 /// Tag of the taxonomy operations in the OpenAPI document.
 pub const TAG: &str = "taxonomy";
@@ -49,87 +49,34 @@ pub struct TaxonomyParams {
     per_page: Option<u32>,
 }
 
-/// A facet: how to read its values from an entry.
-#[derive(Debug, Clone, Copy)]
-enum Facet {
-    Kind,
-    Tag,
-    Language,
-    License,
-    Runtime,
-}
-
-impl Facet {
-    fn filter(self) -> &'static str {
-        match self {
-            Facet::Kind => "kind",
-            Facet::Tag => "tag",
-            Facet::Language => "language",
-            Facet::License => "license",
-            Facet::Runtime => "runs_on",
-        }
-    }
-}
-
-/// The facet's values with counts, most common first, then by value.
+/// The facet's values with counts, most common first, then by value: each the
+/// number of entries the facet's filter keeps for it.
 fn counts(catalogue: &Catalogue, facet: Facet) -> Vec<FacetValue> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for t in catalogue.technologies() {
-        let values: Vec<String> = match facet {
-            Facet::Kind => vec![t.kind.as_str().to_owned()],
-            Facet::Tag => t.tags.clone(),
-            Facet::Language => {
-                let mut ids = t.relations.for_language.clone();
-                if t.kind == Kind::Language {
-                    ids.push(t.id.clone());
-                }
-                ids
-            }
-            Facet::License => t.license.iter().flat_map(|l| license_ids(l)).collect(),
-            Facet::Runtime => t.relations.runs_on.clone(),
-        };
-        let mut seen = Vec::new();
-        for value in values {
-            if !seen.contains(&value) {
-                *counts.entry(value.clone()).or_default() += 1;
-                seen.push(value);
-            }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for position in 0..catalogue.len() {
+        for value in facet.values(catalogue, position) {
+            *counts.entry(value).or_default() += 1;
         }
     }
     let mut values: Vec<FacetValue> = counts
         .into_iter()
         .map(|(value, count)| FacetValue {
             name: match facet {
-                Facet::Language | Facet::Runtime => catalogue.get(&value).map(|t| t.name.clone()),
+                Facet::Language | Facet::RunsOn => catalogue.get(value).map(|t| t.name.clone()),
                 _ => None,
             },
             href: format!(
                 "/v1/technologies?{}",
                 form_urlencoded::Serializer::new(String::new())
-                    .append_pair(facet.filter(), &value)
+                    .append_pair(facet.parameter(), value)
                     .finish()
             ),
-            value,
+            value: value.to_owned(),
             count,
         })
         .collect();
     values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     values
-}
-
-/// The SPDX licence ids an expression names (without operators and exceptions).
-fn license_ids(expression: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut after_with = false;
-    for term in expression.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
-        match term {
-            "" | "AND" | "OR" => {}
-            "WITH" => after_with = true,
-            _ if after_with => after_with = false,
-            id => ids.push(id.to_owned()),
-        }
-    }
-    ids
 }
 
 async fn facet_page(
@@ -234,5 +181,5 @@ pub async fn runtimes(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    facet_page(req, state, Facet::Runtime).await
+    facet_page(req, state, Facet::RunsOn).await
 }

@@ -13,7 +13,7 @@ use super::answer::{Built, Cacheable};
 use super::envelope::{Page, PageLinks, SCHEMA_VERSION};
 
 crate::page_schema!(TechnologyPage, Technology, "technologies");
-use super::filters::{Expand, Fields, Filters, Sort};
+use super::filters::{self, Expand, Fields, Sort};
 use super::problem::{ApiError, ProblemDetails};
 use super::query::{Pagination, QueryPairs};
 use crate::catalogue::{Catalogue, Date, Kind, Lookup, ReleaseCycle, Technology, relation_lists};
@@ -26,7 +26,7 @@ pub const TAG: &str = "technologies";
 /// filters must all hold.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `Filters` parses them
+#[allow(dead_code)] // documents the parameters; `filters::parse` parses them
 pub struct FilterParams {
     /// Only entries of these kinds.
     #[param(example = json!(["web_framework"]), max_items = 20)]
@@ -38,10 +38,13 @@ pub struct FilterParams {
     /// entry matches its own id).
     #[param(example = json!(["python"]), max_items = 20)]
     language: Option<Vec<FilterValue>>,
-    /// Only entries whose licence expression names one of these SPDX ids
-    /// (case-insensitive; `MIT` matches `MIT OR Apache-2.0`).
+    /// Only entries whose licence expression names one of these licences: ids of
+    /// the SPDX licence list or `LicenseRef-` ids (`MIT` matches `MIT OR
+    /// Apache-2.0`; an exception after `WITH` is not a licence). Any case is
+    /// accepted; anything that is not a licence id (`or`, `WITH`, a word) is a 400
+    /// naming `license`. `/v1/licenses` lists the catalogue's licences.
     #[param(example = json!(["MIT"]), max_items = 20)]
-    license: Option<Vec<FilterValue>>,
+    license: Option<Vec<LicenseId>>,
     /// Only entries written in these languages (ids).
     #[param(example = json!(["rust"]), max_items = 20)]
     written_in: Option<Vec<FilterValue>>,
@@ -79,6 +82,44 @@ pub struct FilterParams {
     example = "python"
 )]
 pub struct FilterValue(String);
+
+/// A licence id: one of the SPDX licence list's ids, or a `LicenseRef-` id.
+#[derive(Debug, Deserialize)]
+#[expect(
+    dead_code,
+    reason = "documents the parameter; `filters::parse` parses it"
+)]
+pub struct LicenseId(String);
+
+impl utoipa::PartialSchema for LicenseId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let listed: Vec<&str> = spdx::identifiers::LICENSES
+            .iter()
+            .map(|license| license.name)
+            .collect();
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("An id of the SPDX licence list."))
+                    .enum_values(Some(listed)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("A licence outside the SPDX list."))
+                    .pattern(Some("^LicenseRef-[A-Za-z0-9.-]+$"))
+                    .max_length(Some(100)),
+            )
+            .description(Some(
+                "A licence id: one of the SPDX licence list, or a `LicenseRef-` id.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LicenseId {}
 
 /// Lifecycle status values.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -202,7 +243,7 @@ pub enum ExpandParam {
     Lifecycle,
 }
 
-/// The list operation's own parameters; the filters are [`Filters::PARAMS`].
+/// The list operation's own parameters; the filters are [`filters::PARAMS`].
 const LIST_PARAMS: &[&str] = &[
     "page", "per_page", "sort", "fields", "expand", "purl", "cpe",
 ];
@@ -318,9 +359,9 @@ pub async fn list_technologies(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[LIST_PARAMS, Filters::PARAMS])?;
+    let query = QueryPairs::parse(&req, &[LIST_PARAMS, filters::PARAMS])?;
     let pagination = query.pagination()?;
-    let filters = Filters::parse(&query)?;
+    let filter = filters::parse(&query)?;
     let sort = Sort::parse(&query)?;
     let fields = Fields::parse(&query)?;
     let expand = Expand::parse(&query)?;
@@ -336,7 +377,7 @@ pub async fn list_technologies(
             .filter(|&position| {
                 purl_match.is_none_or(|found| found == Some(position))
                     && cpe_match.is_none_or(|found| found == Some(position))
-                    && filters.admit(catalogue, position, today)
+                    && filter.admits(catalogue, position, today)
             })
             .collect();
         sort.apply(catalogue, &mut positions);

@@ -5,6 +5,7 @@
 //! finds into answers.
 
 mod embedded;
+pub mod filter;
 pub mod lifecycle;
 pub mod model;
 pub mod refresh;
@@ -15,6 +16,7 @@ mod validate;
 use std::collections::HashMap;
 use std::fmt;
 
+pub use filter::{Facet, Filter, Status};
 pub use lifecycle::{Date, ReleaseCycle, StoredLifecycle};
 pub use model::{Identifiers, Kind, Relations, Technology};
 pub use validate::relation_lists;
@@ -91,6 +93,11 @@ pub struct Catalogue {
     updated: Option<Date>,
     /// Hash of every data file's path and text.
     fingerprint: u64,
+    /// The distinct sets of licence ids the entries' expressions name (the first
+    /// empty), see [`filter::license_ids`].
+    license_sets: Vec<LicenseSet>,
+    /// Per entry, its set in `license_sets`.
+    license_of: Vec<u32>,
 }
 
 /// Facts about the catalogue as a whole (`data/catalogue.json`).
@@ -352,6 +359,7 @@ impl Catalogue {
             checked_in.as_millis(),
             started.elapsed().as_millis()
         );
+        let (license_sets, license_of) = license_sets(&technologies);
         Ok(Catalogue {
             technologies,
             by_id,
@@ -362,6 +370,8 @@ impl Catalogue {
             lifecycle_as_of,
             updated: None,
             fingerprint,
+            license_sets,
+            license_of,
         })
     }
 
@@ -437,6 +447,32 @@ impl Catalogue {
     pub fn get(&self, id: &str) -> Option<&Technology> {
         self.by_id.get(id).map(|&p| &self.technologies[p])
     }
+
+    /// The licence ids the licence expression of the entry at `position` names.
+    pub fn license_ids(&self, position: usize) -> &[Box<str>] {
+        &self.license_sets[self.license_of[position] as usize]
+    }
+}
+
+/// The licence ids one expression names.
+type LicenseSet = Box<[Box<str>]>;
+
+/// Each entry's licence ids, the expressions parsed once each: the distinct sets
+/// (the first empty) and per entry its set.
+fn license_sets(technologies: &[Technology]) -> (Vec<LicenseSet>, Vec<u32>) {
+    let mut sets: Vec<LicenseSet> = vec![Box::default()];
+    let mut by_expression: HashMap<&str, u32> = HashMap::new();
+    let of = technologies
+        .iter()
+        .map(|t| match t.license.as_deref() {
+            None => 0,
+            Some(expression) => *by_expression.entry(expression).or_insert_with(|| {
+                sets.push(filter::license_ids(expression).into_boxed_slice());
+                (sets.len() - 1) as u32
+            }),
+        })
+        .collect();
+    (sets, of)
 }
 
 /// Where a field (`relations.runs_on[0]`) is written in a JSON text, as a 1-based

@@ -2,6 +2,7 @@
 //! document's values are resolved at build time to small numbers laid out back to
 //! back, so counting a document is one slice of one array.
 
+use crate::catalogue::filter::language_values;
 use crate::catalogue::{Catalogue, Kind};
 
 use super::hash::WordMap;
@@ -20,7 +21,8 @@ pub struct Facets<'i> {
     pub kind: FacetCounts<'i>,
     /// Per tag.
     pub tag: FacetCounts<'i>,
-    /// Per language the entry is for (`relations.for_language` ids).
+    /// Per language (the values of [`Facet::Language`](crate::catalogue::Facet):
+    /// `relations.for_language` ids, and a language's own id).
     pub language: FacetCounts<'i>,
 }
 
@@ -57,13 +59,13 @@ impl Counts {
 
 /// Numbers distinct values in order of first sight.
 fn number_values<'t>(
-    values: impl Iterator<Item = &'t String>,
+    values: impl Iterator<Item = &'t str>,
     names: &mut Vec<Box<str>>,
 ) -> WordMap<&'t str, u32> {
     let mut numbers = WordMap::default();
     for value in values {
-        numbers.entry(value.as_str()).or_insert_with(|| {
-            names.push(value.as_str().into());
+        numbers.entry(value).or_insert_with(|| {
+            names.push(value.into());
             (names.len() - 1) as u32
         });
     }
@@ -76,12 +78,14 @@ impl FacetTable {
         let technologies = catalogue.technologies();
         let mut names: Vec<Box<str>> = Kind::ALL.iter().map(|k| k.as_str().into()).collect();
         let tags_from = names.len();
-        let tags = number_values(technologies.iter().flat_map(|t| &t.tags), &mut names);
-        let languages_from = names.len();
-        let languages = number_values(
-            technologies.iter().flat_map(|t| &t.relations.for_language),
+        let tags = number_values(
+            technologies
+                .iter()
+                .flat_map(|t| t.tags.iter().map(String::as_str)),
             &mut names,
         );
+        let languages_from = names.len();
+        let languages = number_values(technologies.iter().flat_map(language_values), &mut names);
         let mut offsets = Vec::with_capacity(technologies.len() + 1);
         let mut values = Vec::new();
         offsets.push(0);
@@ -89,13 +93,12 @@ impl FacetTable {
             let kind = Kind::ALL.iter().position(|k| *k == technology.kind);
             values.push(kind.unwrap_or(0) as u32);
             values.extend(technology.tags.iter().filter_map(|t| tags.get(t.as_str())));
-            values.extend(
-                technology
-                    .relations
-                    .for_language
-                    .iter()
-                    .filter_map(|l| languages.get(l.as_str())),
-            );
+            let first_language = values.len();
+            for language in language_values(technology).filter_map(|l| languages.get(l)) {
+                if !values[first_language..].contains(language) {
+                    values.push(*language);
+                }
+            }
             offsets.push(values.len() as u32);
         }
         let mut totals = vec![0u32; names.len()];

@@ -488,3 +488,72 @@ async fn updated_since_and_sort_by_updated_serve_a_mirror_only_what_changed() {
         assert_eq!(problem["parameter"], "updated_since", "{bad}");
     }
 }
+
+#[actix_web::test]
+async fn the_licence_filter_takes_spdx_ids_and_rejects_anything_else() {
+    for word in [
+        "or",
+        "OR",
+        "WITH",
+        "and",
+        "Classpath-exception-2.0",
+        "not-a-licence",
+    ] {
+        let problem = get(&format!("/v1/technologies?license={word}"))
+            .await
+            .problem(400);
+        assert_eq!(problem["parameter"], "license", "{word}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("SPDX")),
+            "{word}: {problem}"
+        );
+        let problem = get(&format!("/v1/search?q=web&license={word}"))
+            .await
+            .problem(400);
+        assert_eq!(problem["parameter"], "license", "{word}");
+    }
+    // An id matches every expression naming it, in any case, never a longer id.
+    let dual = get("/v1/technologies?license=mit&per_page=100&fields=id,license")
+        .await
+        .json();
+    let licences: Vec<&str> = dual["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["license"].as_str())
+        .collect();
+    assert!(licences.contains(&"MIT OR Apache-2.0"), "{licences:?}");
+    let names_mit = |l: &&str| l.split([' ', '(', ')']).any(|id| id == "MIT");
+    assert!(licences.iter().all(names_mit), "{licences:?}");
+}
+
+#[actix_web::test]
+async fn every_taxonomy_count_is_the_total_of_its_filter() {
+    for path in ["/v1/languages", "/v1/licenses", "/v1/runtimes", "/v1/kinds"] {
+        let mut checked = 0;
+        for page in 1.. {
+            let body = get(&format!("{path}?per_page=100&page={page}"))
+                .await
+                .json();
+            let items = body["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                break;
+            }
+            for item in items {
+                let href = item["href"].as_str().expect("href");
+                let listed = get(&format!("{href}&per_page=1")).await.json();
+                assert_eq!(listed["total"], item["count"], "{path}: {href}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 3, "{path}: {checked}");
+    }
+    // Python counts itself: the language facet, the filter and /v1/languages agree.
+    let search = get("/v1/search?q=python&per_page=1").await.json();
+    let filtered = get("/v1/search?q=python&language=python&per_page=1")
+        .await
+        .json();
+    assert_eq!(search["facets"]["language"]["python"], filtered["total"]);
+}

@@ -125,6 +125,10 @@ fn brute_force_facets(ids: &[String]) -> serde_json::Value {
             .for_language
             .iter()
             .for_each(|language| add("language", language));
+        // A language counts under its own id, as `language=<id>` keeps it.
+        if t.kind.as_str() == "language" && !t.relations.for_language.contains(&t.id) {
+            add("language", &t.id);
+        }
     }
     let mut out = serde_json::Map::new();
     for facet in ["kind", "tag", "language"] {
@@ -424,4 +428,39 @@ async fn nonsense_gets_no_hits_and_no_corrections() {
         assert_eq!(body["relaxed"], false, "{q}");
         assert_eq!(body["did_you_mean"], serde_json::json!([]), "{q}: {body}");
     }
+}
+
+/// Every facet value's count is the total of the same search with that value's
+/// filter added, over many queries (words of real entries, some misspelt or cut
+/// short, as people type them).
+#[actix_web::test]
+async fn every_facet_count_is_the_total_of_its_filter() {
+    let catalogue = &crate::helpers::catalogue().catalogue;
+    let mut queries = stackatlas::catalogue::synthetic::search_queries(catalogue, 60, 16);
+    queries.extend(["python", "javascript", "database", "web framework"].map(String::from));
+    let mut checked = 0;
+    for q in &queries {
+        let encoded: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        let body = get(&format!("/v1/search?q={encoded}&per_page=1"))
+            .await
+            .json();
+        for (facet, filter) in [("kind", "kind"), ("tag", "tag"), ("language", "language")] {
+            let counts = body["facets"][facet]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            // The five largest and the smallest value of each facet.
+            let mut values: Vec<(&String, &serde_json::Value)> = counts.iter().collect();
+            values.sort_by_key(|(_, count)| std::cmp::Reverse(count.as_u64()));
+            let picked = values.iter().take(5).chain(values.last());
+            for (value, count) in picked {
+                let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                let path = format!("/v1/search?q={encoded}&{filter}={value}&per_page=1");
+                let filtered = get(&path).await.json();
+                assert_eq!(&filtered["total"], *count, "{path}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} facet values checked");
 }
