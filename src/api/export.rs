@@ -32,14 +32,14 @@ pub const CSV: &str = "text/csv; charset=utf-8";
 
 /// A representation the export can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Ndjson,
     Csv,
 }
 
 impl Format {
-    const OFFERED: [&'static str; 4] = [
+    pub(crate) const OFFERED: [&'static str; 4] = [
         "application/json",
         "application/x-ndjson",
         "application/ndjson",

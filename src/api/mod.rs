@@ -254,6 +254,77 @@ fn document_limits(mut document: OpenApiDocument) -> OpenApiDocument {
     document
 }
 
+/// Gives every problem answer in the document an example of its own status (the
+/// schema's example is a 400), made by the constructors the handlers use, so the
+/// examples say what the server really answers.
+fn document_problem_examples(document: OpenApiDocument) -> OpenApiDocument {
+    use actix_web::test::TestRequest;
+    let Ok(mut value) = serde_json::to_value(&document) else {
+        return document;
+    };
+    let at = |uri: &str| TestRequest::with_uri(uri).to_http_request();
+    let example = |error: ApiError| serde_json::to_value(error.problem()).ok();
+    let long_query = format!("/v1/search?q={}", "a".repeat(2100));
+    let examples = [
+        (
+            "400",
+            example(ApiError::invalid_parameter(
+                &at("/v1/technologies?per_page=500"),
+                "per_page",
+                "`per_page` must be an integer from 1 to 100, got `500`".to_owned(),
+            )),
+        ),
+        (
+            "404",
+            example(ApiError::unknown_technology(
+                &at("/v1/technologies/nodejz"),
+                "nodejz",
+            )),
+        ),
+        (
+            "406",
+            example(ApiError::not_acceptable(
+                &at("/v1/catalogue"),
+                &export::Format::OFFERED,
+            )),
+        ),
+        (
+            "414",
+            example(ApiError::uri_too_long(&at(&long_query), 2048)),
+        ),
+        (
+            "429",
+            example(ApiError::rate_limited(
+                &at("/v1/search?q=django"),
+                "this client used its request budget; retry in 42 s".to_owned(),
+            )),
+        ),
+    ];
+    if let Some(paths) = value["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for operation in item.values_mut() {
+                let Some(responses) = operation["responses"].as_object_mut() else {
+                    continue;
+                };
+                for (status, response) in responses.iter_mut() {
+                    let content = response
+                        .get_mut("content")
+                        .and_then(|c| c.get_mut(problem::PROBLEM_JSON))
+                        .and_then(|c| c.as_object_mut());
+                    let example = examples.iter().find(|(s, _)| s == status);
+                    if let (Some(content), Some((_, Some(example)))) = (content, example) {
+                        content.insert("example".to_owned(), example.clone());
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(document)
+}
+
 /// Documents technology answers as they can really be: with `fields` any field may
 /// be left out, and `expand` adds `lifecycle` and `related`. So `TechnologyDetail`
 /// (the detail, and each list item) lists every property of `Technology` plus those
@@ -309,7 +380,11 @@ fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
 pub fn openapi() -> OpenApiDocument {
     static DOCUMENT: OnceLock<OpenApiDocument> = OnceLock::new();
     DOCUMENT
-        .get_or_init(|| document_limits(document_sparse_technologies(register(App::new()).1)))
+        .get_or_init(|| {
+            document_problem_examples(document_limits(document_sparse_technologies(
+                register(App::new()).1,
+            )))
+        })
         .clone()
 }
 

@@ -97,3 +97,37 @@ async fn the_index_links_every_endpoint() {
     }
     assert_eq!(get("/healthz").await.json()["status"], "ok");
 }
+
+/// Every problem answer of the document shows an example of its own status (Swagger
+/// UI shows it under that status), of the problem shape.
+#[actix_web::test]
+async fn every_problem_response_shows_an_example_of_its_own_status() {
+    let document = crate::helpers::get("/api-docs/openapi.json").await.json();
+    let mut seen = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                let Some(content) = response["content"].get("application/problem+json") else {
+                    continue;
+                };
+                let example = &content["example"];
+                assert_eq!(
+                    example["status"].as_u64().map(|s| s.to_string()).as_deref(),
+                    Some(status.as_str()),
+                    "{method} {path} {status}: {example}"
+                );
+                assert!(
+                    example["type"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("urn:stackatlas:problem:")),
+                    "{method} {path} {status}"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 40, "{seen} problem responses");
+}
