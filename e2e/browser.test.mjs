@@ -340,6 +340,20 @@ describe("embed example against the API (another origin)", () => {
     });
   });
 
+  test("the copy the API serves at /embed/ searches its own server under its CSP", async (t) => {
+    await withPage(t, "embed-same-origin", [API], {}, async (page) => {
+      const answer = await page.goto(`${API}/embed/`, { waitUntil: "load" });
+      assert.equal(answer.status(), 200);
+      assert.match(answer.headers()["content-security-policy"], /script-src 'self'/);
+      assert.equal(await page.locator("#api-base").innerText(), API);
+      const box = page.getByRole("combobox", { name: "Search technologies" });
+      await box.fill("django");
+      await box.press("Enter");
+      await page.locator("#results").getByRole("link", { name: "Django", exact: true })
+        .waitFor({ timeout: WAIT });
+    });
+  });
+
   test("a misspelling finds its entry, and a zero-hit search offers corrections as links", async (t) => {
     await needs("cors");
     await withPage(t, "embed-did-you-mean", [EMBED, API], { allowConsole: suggestMissing }, async (page) => {

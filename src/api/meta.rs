@@ -81,6 +81,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("/metrics", "Prometheus metrics"),
     ("/api-docs/openapi.json", "The OpenAPI 3.1 document"),
     ("/swagger-ui/", "Swagger UI to explore the API"),
+    ("/embed/", "The embed example: search and details in a page"),
 ];
 
 const DESCRIPTION: &str = "A JSON API over a curated catalogue of backend technologies.";
@@ -140,7 +141,7 @@ li {{ margin: .2rem 0; }}
 <main>
 <h1>Stack Atlas</h1>
 <p class="lead">{description} {technologies} technologies — languages, runtimes, frameworks, databases, caches, brokers, search engines, servers — with release lifecycles, relations and ranked search.</p>
-<p class="actions"><a href="/swagger-ui/">Explore in Swagger UI</a><a href="/api-docs/openapi.json">OpenAPI document</a><a href="https://github.com/stackatlas/stackatlas/tree/main/examples/embed">Embed example</a></p>
+<p class="actions"><a href="/swagger-ui/">Explore in Swagger UI</a><a href="/api-docs/openapi.json">OpenAPI document</a><a href="/embed/">Embed example</a></p>
 <h2>Endpoints</h2>
 <ul>
 {endpoints}</ul>

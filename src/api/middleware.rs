@@ -71,6 +71,11 @@ const CSP_API: HeaderValue = HeaderValue::from_static("default-src 'none'; frame
 const CSP_SWAGGER: HeaderValue = HeaderValue::from_static(
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 );
+/// Content-Security-Policy of the embed example (`/embed/`): its script from this
+/// origin, its inline styles, and requests to this origin only.
+const CSP_EMBED: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+);
 /// Content-Security-Policy of the landing page: inline styles only.
 const CSP_LANDING: HeaderValue = HeaderValue::from_static(
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -190,6 +195,8 @@ pub async fn edge(
     let path = response.request().path();
     let csp = if path.starts_with("/swagger-ui") {
         CSP_SWAGGER
+    } else if path == "/embed/" {
+        CSP_EMBED
     } else if response
         .headers()
         .get(header::CONTENT_TYPE)

@@ -4,6 +4,7 @@
 
 pub mod answer;
 pub mod cors;
+pub mod embed;
 pub mod envelope;
 pub mod export;
 pub mod filters;
@@ -421,6 +422,9 @@ pub fn app(
                 .config(swagger_config()),
         )
         .route("/swagger-ui", web::get().to(swagger_ui_redirect))
+        .route("/embed/", web::get().to(embed::page))
+        .route(embed::SCRIPT_PATH, web::get().to(embed::script))
+        .route("/embed", web::get().to(embed::redirect))
         .default_service(web::to(fallback))
         .wrap(Compress::default())
         .wrap(from_fn(middleware::edge))

@@ -374,11 +374,53 @@ async fn a_browser_gets_a_landing_page_and_a_client_json() {
             .is_some_and(|v| v.starts_with("text/html"))
     );
     let html = String::from_utf8_lossy(&page.body);
-    for link in ["/swagger-ui/", "/api-docs/openapi.json", "examples/embed"] {
-        assert!(html.contains(link), "{link}");
+    // Every link of the page leads somewhere that answers 200 (no dead ends).
+    for link in ["/swagger-ui/", "/api-docs/openapi.json", "/embed/"] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
+        assert_eq!(get(link).await.status, 200, "{link}");
     }
     let json = get_with("/", &[("accept", "application/json")]).await;
     assert_eq!(json.json()["name"], "Stack Atlas");
+}
+
+#[actix_web::test]
+async fn the_embed_example_is_served_with_its_script_apart_under_its_own_csp() {
+    let page = get("/embed/").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    for directive in [
+        "script-src 'self'",
+        "connect-src 'self'",
+        "default-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive}: {csp}");
+    }
+    assert!(!csp.contains("'unsafe-eval'") && !csp.contains("script-src 'self' 'unsafe-inline'"));
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains(r#"<script src="/embed/app.js"></script>"#));
+    assert!(!html.contains("<script>"), "no inline script");
+    let script = get("/embed/app.js").await;
+    assert_eq!(script.status, 200);
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    let js = String::from_utf8_lossy(&script.body);
+    assert!(
+        js.contains("const DEFAULT_API = location.origin;"),
+        "talks to its own server"
+    );
+    let redirect = get("/embed").await;
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), Some("/embed/"));
+    assert_eq!(
+        get("/embed/?nope=1").await.problem(400)["parameter"],
+        "nope"
+    );
 }
 
 /// A body decoded by its `Content-Encoding`.
