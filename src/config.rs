@@ -2,12 +2,7 @@
 //! knob is here, listed by `--help` and in the README; an invalid value stops the
 //! process at start with a message naming the flag.
 
-use std::time::Duration;
-
 use clap::Parser;
-
-use crate::api::HttpSettings;
-use crate::api::answer::CachePolicy;
 
 /// Stack Atlas: a JSON REST API over a curated catalogue of backend technologies.
 #[derive(Debug, Clone, Parser)]
@@ -113,19 +108,4 @@ fn parse_origin(text: &str) -> Result<String, String> {
         ));
     }
     Ok(text.to_owned())
-}
-
-impl Settings {
-    /// The HTTP behaviour these settings ask for.
-    pub fn http(&self) -> HttpSettings {
-        HttpSettings {
-            cache: CachePolicy::new(self.cache_max_age, self.stale_while_revalidate),
-            cors_origins: self.cors_origins.clone(),
-            max_query_length: self.max_query_length as usize,
-            rate_limit: (self.rate_limit > 0).then_some(self.rate_limit),
-            rate_limit_window: Duration::from_secs(self.rate_limit_window),
-            trust_forwarded_for: self.trust_forwarded_for,
-            access_log: self.access_log,
-        }
-    }
 }

@@ -12,13 +12,35 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::http::Version;
+use actix_web::http::header::HeaderValue;
+use actix_web::http::{Method, Version};
 
-use crate::api::middleware::AccessRecord;
 use crate::catalogue::Date;
 
 /// The log target of access-log lines (`RUST_LOG=stackatlas::access=off` mutes them).
 pub const ACCESS_TARGET: &str = "stackatlas::access";
+
+/// What one access-log line says.
+pub struct AccessRecord<'a> {
+    /// The client's address (as the rate limiter sees it).
+    pub client: Option<&'a str>,
+    /// The request's method (before HEAD is answered as GET).
+    pub method: &'a Method,
+    /// The request target (path and query).
+    pub target: &'a str,
+    /// The HTTP version.
+    pub version: Version,
+    /// The answer's status.
+    pub status: u16,
+    /// Body bytes, when known before sending.
+    pub size: Option<u64>,
+    /// Time to the answer's head.
+    pub elapsed: std::time::Duration,
+    /// The answer's request id.
+    pub request_id: &'a HeaderValue,
+    /// The client's `User-Agent`.
+    pub user_agent: Option<&'a HeaderValue>,
+}
 
 /// Most bytes that may wait for the writer.
 const MAX_PENDING: usize = 8 * 1024 * 1024;

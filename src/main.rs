@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use clap::Parser;
-use stackatlas::api::{self, AppState};
+use stackatlas::api::{self, AppState, HttpSettings};
 use stackatlas::config::Settings;
 use stackatlas::snapshot::{Snapshots, Source};
 
@@ -159,7 +159,10 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let state = web::Data::new(AppState::new(snapshots, settings.http()));
+    let state = web::Data::new(AppState::new(
+        snapshots,
+        HttpSettings::from_settings(&settings),
+    ));
     let technologies = state.snapshots.current().catalogue.len();
 
     let factory_state = state.clone();

@@ -15,10 +15,11 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::answer::{Built, Cacheable, Fresh, JSON, Streamed};
 use super::envelope::SCHEMA_VERSION;
-use super::filters::{Expand, Fields, technology_json};
+use super::filters::{Expand, Fields};
 use super::problem::{ApiError, ProblemDetails};
 use super::query::QueryPairs;
 use super::technologies::TechnologyDetail;
+use super::technologies::technology_json;
 use crate::catalogue::{Date, Technology};
 use crate::snapshot::{MEMO_MAX_ANSWER, Snapshot};
 

@@ -3,7 +3,7 @@
 //! the domain's ([`Filter`]); this module reads it from a request.
 
 use crate::catalogue::filter::canonical_license_id;
-use crate::catalogue::{Catalogue, Date, Facet, Filter, Kind, Status, Technology};
+use crate::catalogue::{Catalogue, Date, Facet, Filter, Kind, Status};
 
 use super::problem::ApiError;
 use super::query::QueryPairs;
@@ -345,31 +345,4 @@ impl Expand {
         }
         Ok(expand)
     }
-}
-
-/// The entry's JSON with `expand` applied, then `fields`.
-pub fn technology_json(
-    catalogue: &Catalogue,
-    position: usize,
-    today: Date,
-    expand: Expand,
-    fields: &Fields,
-) -> Result<serde_json::Value, serde_json::Error> {
-    let technology: &Technology = &catalogue.technologies()[position];
-    let mut value = serde_json::to_value(technology)?;
-    if let serde_json::Value::Object(map) = &mut value {
-        if expand.lifecycle
-            && fields.keeps("lifecycle")
-            && let Some(lifecycle) = super::technologies::lifecycle_view(catalogue, position, today)
-        {
-            map.insert("lifecycle".to_owned(), serde_json::to_value(lifecycle)?);
-        }
-        if expand.related && fields.keeps("related") {
-            map.insert(
-                "related".to_owned(),
-                serde_json::to_value(super::technologies::outgoing(catalogue, technology))?,
-            );
-        }
-    }
-    Ok(fields.select(value))
 }

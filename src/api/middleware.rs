@@ -231,7 +231,7 @@ pub async fn edge(
             BodySize::Sized(n) => Some(n),
             _ => None,
         };
-        crate::logging::access(&AccessRecord {
+        crate::logging::access(&crate::logging::AccessRecord {
             client: client.as_deref(),
             method: &method,
             target: response
@@ -248,28 +248,6 @@ pub async fn edge(
         });
     }
     Ok(response)
-}
-
-/// What one access-log line says.
-pub struct AccessRecord<'a> {
-    /// The client's address (as the rate limiter sees it).
-    pub client: Option<&'a str>,
-    /// The request's method (before HEAD is answered as GET).
-    pub method: &'a Method,
-    /// The request target (path and query).
-    pub target: &'a str,
-    /// The HTTP version.
-    pub version: actix_web::http::Version,
-    /// The answer's status.
-    pub status: u16,
-    /// Body bytes, when known before sending.
-    pub size: Option<u64>,
-    /// Time to the answer's head.
-    pub elapsed: std::time::Duration,
-    /// The answer's request id.
-    pub request_id: &'a HeaderValue,
-    /// The client's `User-Agent`.
-    pub user_agent: Option<&'a HeaderValue>,
 }
 
 /// An address as text, IPv4 without the formatting machinery (this runs for every

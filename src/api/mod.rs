@@ -73,6 +73,21 @@ pub struct HttpSettings {
     pub access_log: bool,
 }
 
+impl HttpSettings {
+    /// The HTTP behaviour the command line and environment ask for.
+    pub fn from_settings(settings: &crate::config::Settings) -> HttpSettings {
+        HttpSettings {
+            cache: CachePolicy::new(settings.cache_max_age, settings.stale_while_revalidate),
+            cors_origins: settings.cors_origins.clone(),
+            max_query_length: settings.max_query_length as usize,
+            rate_limit: (settings.rate_limit > 0).then_some(settings.rate_limit),
+            rate_limit_window: Duration::from_secs(settings.rate_limit_window),
+            trust_forwarded_for: settings.trust_forwarded_for,
+            access_log: settings.access_log,
+        }
+    }
+}
+
 impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {

@@ -384,9 +384,7 @@ pub async fn list_technologies(
         let total = positions.len();
         let items = positions[pagination.range(total)]
             .iter()
-            .map(|&position| {
-                super::filters::technology_json(catalogue, position, today, expand, &fields)
-            })
+            .map(|&position| technology_json(catalogue, position, today, expand, &fields))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ApiError::internal(&req, &e))?;
         page_built(&req, items, total, pagination)
@@ -434,7 +432,7 @@ pub async fn get_technology(
         Resolved::Elsewhere(redirect) => return Ok(redirect),
     };
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
-        let value = super::filters::technology_json(
+        let value = technology_json(
             &snapshot.catalogue,
             position,
             Date::today(),
@@ -848,7 +846,7 @@ pub async fn compare(
         let columns: Vec<(String, serde_json::Value)> = positions
             .iter()
             .map(|&p| {
-                super::filters::technology_json(catalogue, p, today, expand, &Fields::default())
+                technology_json(catalogue, p, today, expand, &Fields::default())
                     .map(|v| (catalogue.technologies()[p].id.clone(), v))
             })
             .collect::<Result<_, _>>()
@@ -897,4 +895,31 @@ pub async fn compare(
             },
         )
     })
+}
+
+/// The entry's JSON with `expand` applied, then `fields`.
+pub fn technology_json(
+    catalogue: &Catalogue,
+    position: usize,
+    today: Date,
+    expand: Expand,
+    fields: &Fields,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let technology: &Technology = &catalogue.technologies()[position];
+    let mut value = serde_json::to_value(technology)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        if expand.lifecycle
+            && fields.keeps("lifecycle")
+            && let Some(lifecycle) = lifecycle_view(catalogue, position, today)
+        {
+            map.insert("lifecycle".to_owned(), serde_json::to_value(lifecycle)?);
+        }
+        if expand.related && fields.keeps("related") {
+            map.insert(
+                "related".to_owned(),
+                serde_json::to_value(outgoing(catalogue, technology))?,
+            );
+        }
+    }
+    Ok(fields.select(value))
 }

@@ -14,5 +14,6 @@ mod refresh;
 mod relevance;
 mod search;
 mod server;
+mod structure;
 mod suggest;
 mod technologies;
