@@ -36,15 +36,20 @@ fn write_table(out: &mut impl Write, name: &str, dir: &Path) -> std::io::Result<
     writeln!(out, "];")
 }
 
+/// An environment variable cargo sets for every build script.
+fn cargo_var(name: &str) -> std::io::Result<PathBuf> {
+    env::var_os(name)
+        .map(PathBuf::from)
+        .ok_or_else(|| std::io::Error::other(format!("cargo did not set {name}")))
+}
+
 fn main() -> std::io::Result<()> {
-    let manifest =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = cargo_var("CARGO_MANIFEST_DIR")?;
     let data = manifest.join("data");
     println!("cargo:rerun-if-changed=data");
     println!("cargo:rerun-if-changed=data/technologies");
     println!("cargo:rerun-if-changed=data/lifecycle");
-    let out_path =
-        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
+    let out_path = cargo_var("OUT_DIR")?.join("embedded.rs");
     let mut out = fs::File::create(out_path)?;
     write_table(&mut out, "TECHNOLOGIES", &data.join("technologies"))?;
     write_table(&mut out, "LIFECYCLES", &data.join("lifecycle"))?;

@@ -47,6 +47,7 @@ fn resident_bytes() -> usize {
 }
 
 /// CPU time this process has used, all threads together.
+#[expect(unsafe_code, reason = "clock_gettime has no safe wrapper in std")]
 fn process_cpu_time() -> Duration {
     let mut now = libc::timespec {
         tv_sec: 0,
@@ -61,6 +62,7 @@ fn process_cpu_time() -> Duration {
 }
 
 /// CPU time this thread has used.
+#[expect(unsafe_code, reason = "clock_gettime has no safe wrapper in std")]
 fn thread_cpu_time() -> Duration {
     let mut now = libc::timespec {
         tv_sec: 0,

@@ -17,6 +17,13 @@ use stackatlas::snapshot::{Snapshots, Source};
 /// arenas serve every thread. Without this, resident memory crept up under mixed
 /// load (+17% over a 60 s soak); with it, it stays flat. mimalloc was tried and
 /// kept two to four times more resident memory (docs/BENCHMARKS.md).
+#[cfg_attr(
+    all(target_os = "linux", target_env = "gnu"),
+    expect(
+        unsafe_code,
+        reason = "mallopt has no safe wrapper; GLIBC_TUNABLES would need the caller's environment"
+    )
+)]
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any other
@@ -36,6 +43,13 @@ const DEFAULT_TOP_PAD: i32 = 128 * 1024;
 /// start-up's CPU time at 100,000 entries, whose parsing threads allocate ~500 MB).
 /// Untouched pages cost no resident memory; the default comes back once loaded, so
 /// memory freed later is returned as before.
+#[cfg_attr(
+    all(target_os = "linux", target_env = "gnu"),
+    expect(
+        unsafe_code,
+        reason = "mallopt has no safe wrapper, and M_TOP_PAD changes while the process runs"
+    )
+)]
 fn grow_heaps_in_large_steps(large: bool) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter, under the allocator's lock.

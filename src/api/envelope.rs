@@ -104,7 +104,7 @@ macro_rules! page_schema {
     ($name:ident, $item:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, " with its position in the whole result.")]
         #[derive(Debug, utoipa::ToSchema)]
-        #[allow(dead_code)] // documents the answer; `Page` serializes it
+        #[expect(dead_code, reason = "documents the answer; `Page` serializes it")]
         pub struct $name {
             /// Version of the answer schema (see the README).
             #[schema(example = "1")]

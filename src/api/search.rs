@@ -28,7 +28,10 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// Query parameters of `GET /v1/search`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+#[expect(
+    dead_code,
+    reason = "documents the parameters; `QueryPairs` parses them"
+)]
 pub struct SearchParams {
     /// The words to look for in names, ids, aliases, tags, summaries and
     /// descriptions: case- and accent-insensitive, with typos tolerated (one from 5
@@ -371,7 +374,10 @@ pub async fn search(
 /// Query parameters of `GET /v1/suggest`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+#[expect(
+    dead_code,
+    reason = "documents the parameters; `QueryPairs` parses them"
+)]
 pub struct SuggestParams {
     /// The beginning of a name, alias or id as typed so far — or of any later
     /// word of one (`rai` completes Ruby on Rails). Case- and accent-insensitive,

@@ -39,7 +39,10 @@ pub struct FacetValue {
 /// Query parameters of the taxonomy operations.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+#[expect(
+    dead_code,
+    reason = "documents the parameters; `QueryPairs` parses them"
+)]
 pub struct TaxonomyParams {
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 100000, example = 1)]

@@ -26,7 +26,10 @@ pub const TAG: &str = "technologies";
 /// filters must all hold.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `filters::parse` parses them
+#[expect(
+    dead_code,
+    reason = "documents the parameters; `filters::parse` parses them"
+)]
 pub struct FilterParams {
     /// Only entries of these kinds.
     #[param(example = json!(["web_framework"]), max_items = 20)]
@@ -134,7 +137,10 @@ pub enum StatusParam {
 /// Query parameters of `GET /v1/technologies` besides the filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+#[expect(
+    dead_code,
+    reason = "documents the parameters; `QueryPairs` parses them"
+)]
 pub struct ListParams {
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 100000, example = 1)]
@@ -207,7 +213,6 @@ pub enum SortParam {
 /// The fields a sparse fieldset may name.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
 pub enum FieldName {
     Id,
     Name,
@@ -736,7 +741,10 @@ const COMPARE_IDS: std::ops::RangeInclusive<usize> = 2..=10;
 /// Query parameters of `GET /v1/compare`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `QueryPairs` parses them
+#[expect(
+    dead_code,
+    reason = "documents the parameters; `QueryPairs` parses them"
+)]
 pub struct CompareParams {
     /// The technologies to compare: 2 to 10 ids or aliases, comma-separated or
     /// repeated, each once (`uniqueItems` is set on the document).

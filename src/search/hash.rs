@@ -107,6 +107,13 @@ impl Interner {
 
     /// Asks the caches for the slot `hash` is probed at first, without waiting
     /// for it (a prefetch where the processor has one, a read elsewhere).
+    #[cfg_attr(
+        target_arch = "x86_64",
+        expect(
+            unsafe_code,
+            reason = "_mm_prefetch takes a raw pointer; std has no safe prefetch"
+        )
+    )]
     pub fn touch(&self, hash: u64) {
         let size = self.slots.len();
         if size == 0 {

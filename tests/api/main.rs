@@ -1,5 +1,9 @@
 //! Integration tests through the real application. One test binary; shared set-up
 //! lives in `helpers`.
+#![expect(
+    clippy::expect_used,
+    reason = "the integration tests' helpers fail the test by panicking, with a message"
+)]
 
 mod catalogue;
 mod coverage;
