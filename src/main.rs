@@ -3,13 +3,11 @@
 //! shutdown timeout, and exit 0; SIGHUP reloads the catalogue.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use actix_web::{HttpServer, web};
 use clap::Parser;
-use stackatlas::api::{self, AppState, HttpSettings};
+use stackatlas::api;
+use stackatlas::app::Application;
 use stackatlas::config::Settings;
-use stackatlas::snapshot::{Snapshots, Source};
 
 /// Keeps glibc's allocator from holding on to freed memory: allocations of 64 KiB
 /// and more (answer buffers: list pages, exports, OpenAPI) get their own mappings,
@@ -153,66 +151,17 @@ async fn serve() -> ExitCode {
         return refresh(&settings);
     }
     stackatlas::logging::init();
-
-    let started = std::time::Instant::now();
-    let source = match &settings.data_dir {
-        Some(dir) => Source::Directory(dir.clone()),
-        None => Source::Embedded,
-    };
-    // The OpenAPI document (made once per process) is built beside the catalogue.
     grow_heaps_in_large_steps(true);
-    let (loaded, _) = std::thread::scope(|scope| {
-        let document = scope.spawn(api::openapi);
-        (Snapshots::load(source), document.join())
-    });
+    let built = Application::build(&settings);
     grow_heaps_in_large_steps(false);
-    let (snapshots, index) = match loaded {
-        Ok(loaded) => loaded,
-        Err(errors) => {
-            eprintln!("{errors}");
+    let application = match built {
+        Ok(application) => application,
+        Err(message) => {
+            eprintln!("{message}");
             return ExitCode::FAILURE;
         }
     };
-    let state = web::Data::new(AppState::new(
-        snapshots,
-        HttpSettings::from_settings(&settings),
-    ));
-    let technologies = state.snapshots.current().catalogue.len();
-
-    let factory_state = state.clone();
-    let mut server = HttpServer::new(move || api::app(factory_state.clone()))
-        .max_connections(settings.max_connections as usize)
-        .keep_alive(match settings.keep_alive {
-            0 => actix_web::http::KeepAlive::Disabled,
-            seconds => actix_web::http::KeepAlive::Timeout(Duration::from_secs(seconds)),
-        })
-        .client_request_timeout(Duration::from_millis(settings.client_request_timeout_ms))
-        .client_disconnect_timeout(Duration::from_millis(settings.client_disconnect_timeout_ms))
-        .shutdown_timeout(settings.shutdown_timeout);
-    if settings.workers > 0 {
-        server = server.workers(settings.workers);
-    }
-    let server = match server.bind((settings.host.as_str(), settings.port)) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!(
-                "cannot listen on {}:{}: {error}",
-                settings.host, settings.port
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    for address in server.addrs() {
-        log::info!(
-            "listening on http://{address} ({technologies} technologies, ready in {} ms)",
-            started.elapsed().as_millis()
-        );
-    }
-    // The search index is built once the socket is open (search and suggest wait
-    // for it; everything else is served meanwhile).
-    index.start();
-    actix_web::rt::spawn(reload_on_hangup(state));
-    match server.run().await {
+    match application.run().await {
         Ok(()) => {
             log::info!("stopped");
             ExitCode::SUCCESS
@@ -222,44 +171,4 @@ async fn serve() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Reloads the catalogue on every SIGHUP: the new snapshot is built and validated
-/// beside the serving one and swapped in only when valid.
-async fn reload_on_hangup(state: web::Data<AppState>) {
-    #[cfg(unix)]
-    {
-        use actix_web::rt::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            log::warn!("cannot listen for SIGHUP; reloads are off");
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            let state = state.clone();
-            // Loading reads and validates files: keep it off the async workers.
-            let outcome = web::block(move || {
-                let result = state.snapshots.reload();
-                state.metrics.reloaded(result.is_ok());
-                result.map(|s| (s.catalogue.len(), s.generation))
-            })
-            .await;
-            match outcome {
-                Ok(Ok((technologies, generation))) => {
-                    log::info!(
-                        "reloaded the catalogue: {technologies} technologies (generation {generation})"
-                    )
-                }
-                Ok(Err(errors)) => {
-                    let problems: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
-                    log::error!(
-                        "reload refused, still serving the previous catalogue: {}",
-                        problems.join("; ")
-                    )
-                }
-                Err(error) => log::error!("reload failed: {error}"),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    drop(state);
 }

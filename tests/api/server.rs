@@ -1,27 +1,33 @@
 //! The real binary and a real socket.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use actix_web::HttpServer;
-use stackatlas::api;
+use clap::Parser;
+use stackatlas::app::Application;
+use stackatlas::config::Settings;
 
-use crate::helpers::state;
-
-/// Starts the app on a free port in a thread of its own; returns the address.
+/// Starts the application as `main` does — `Application::build` on port 0, one
+/// worker — in a thread of its own; returns the address it picked.
 fn spawn_server() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let address = listener.local_addr().expect("an address");
-    let app_state = state();
-    let server = HttpServer::new(move || api::app(app_state.clone()))
-        .workers(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-    std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
-    address
+    let settings = Settings::parse_from(["stackatlas", "--port", "0", "--workers", "1"]);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let application = Application::build(&settings).expect("the application builds");
+            let address = application.addresses()[0];
+            assert_eq!(address.port(), application.port());
+            sender
+                .send(address)
+                .expect("the test waits for the address");
+            application.run().await
+        })
+    });
+    receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server starts")
 }
 
 /// Sends a raw HTTP/1.1 request and reads the whole answer.
