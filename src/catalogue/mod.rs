@@ -251,7 +251,7 @@ impl Catalogue {
     ) -> Result<Catalogue, LoadErrors> {
         let mut errors = Vec::new();
         let mut parsed = Vec::with_capacity(inputs.len());
-        // Two threads read and parse the files (start-up time is mostly this and
+        // The worker threads read and parse the files (start-up time is mostly this and
         // indexing); each also runs the checks that need one entry only and hashes
         // the file for the fingerprint, so a file's text is dropped once parsed.
         let started = std::time::Instant::now();
@@ -298,7 +298,7 @@ impl Catalogue {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             checks.extend(identifiers);
             checks.extend(
-                in_order_on_two_threads(&parsed, 1024, |entry, _: &mut ()| {
+                in_order_on_threads(&parsed, 1024, |entry, _: &mut ()| {
                     validate::relations(std::slice::from_ref(entry), &names)
                 })
                 .flatten(),
@@ -626,24 +626,78 @@ impl Parsed {
         })
     }
 
-    /// Parses and checks `inputs` on two threads, in order, each thread reusing
+    /// Parses and checks `inputs` on the worker threads, in order, each thread reusing
     /// one read buffer.
     fn all(
         inputs: &[Input<'_>],
         folder: Option<&Folder>,
     ) -> impl Iterator<Item = Result<Parsed, LoadError>> {
-        in_order_on_two_threads(inputs, 256, move |input, buffer: &mut Vec<u8>| {
+        in_order_on_threads(inputs, 256, move |input, buffer: &mut Vec<u8>| {
             Parsed::of(input, folder, buffer)
         })
     }
 }
 
-/// `work` done on every item on two threads, the results in the items' order. The
-/// threads take `chunk` items at a time as they go, so a thread slowed down (its
-/// core busy with something else) leaves more items to the other: with fixed
-/// halves, one half of 100,000 files took up to 0.4 s longer than the other. Each
-/// thread keeps its own `S` from item to item.
-fn in_order_on_two_threads<T: Sync, S: Default, R: Send>(
+/// Threads to share CPU-bound work between: the cores this process may use
+/// (`std::thread::available_parallelism`), at most [`MAX_THREADS`], at least one.
+pub fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, MAX_THREADS)
+}
+
+/// Most threads one piece of CPU-bound work is shared between.
+pub const MAX_THREADS: usize = 16;
+
+/// `work` on contiguous parts of `0..len`, one part per worker thread (fewer for
+/// small `len`), the results in order. A panic in any part is raised again here:
+/// work that failed is never silently redone or left out.
+pub fn split_on_threads<R: Send>(
+    len: usize,
+    work: impl Fn(std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let parts = worker_threads().min(len.max(1));
+    let bounds: Vec<std::ops::Range<usize>> = (0..parts)
+        .map(|part| part * len / parts..(part + 1) * len / parts)
+        .collect();
+    std::thread::scope(|scope| {
+        let work = &work;
+        let others: Vec<_> = bounds[1..]
+            .iter()
+            .map(|range| {
+                let range = range.clone();
+                scope.spawn(move || work(range))
+            })
+            .collect();
+        let mut results = vec![work(bounds[0].clone())];
+        for other in others {
+            results.push(
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        results
+    })
+}
+
+/// `work` done on every item on [`worker_threads`] threads, the results in the
+/// items' order. The threads take `chunk` items at a time as they go, so a thread
+/// slowed down (its core busy with something else) leaves more items to the others:
+/// with fixed halves, one half of 100,000 files took up to 0.4 s longer than the
+/// other. Each thread keeps its own `S` from item to item; a panic in any thread is
+/// raised again here.
+fn in_order_on_threads<T: Sync, S: Default, R: Send>(
+    items: &[T],
+    chunk: usize,
+    work: impl Fn(&T, &mut S) -> R + Sync,
+) -> impl Iterator<Item = R> {
+    in_order_on(worker_threads(), items, chunk, work)
+}
+
+/// [`in_order_on_threads`] on `threads` threads.
+fn in_order_on<T: Sync, S: Default, R: Send>(
+    threads: usize,
     items: &[T],
     chunk: usize,
     work: impl Fn(&T, &mut S) -> R + Sync,
@@ -668,13 +722,15 @@ fn in_order_on_two_threads<T: Sync, S: Default, R: Send>(
         done
     };
     let mut done = std::thread::scope(|scope| {
-        let other = scope.spawn(take);
+        let others: Vec<_> = (1..threads.max(1)).map(|_| scope.spawn(take)).collect();
         let mut done = take();
-        done.extend(
-            other
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        );
+        for other in others {
+            done.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
         done
     });
     done.sort_unstable_by_key(|(start, _)| *start);
@@ -847,7 +903,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::{file_hash, in_order_on_two_threads, permute};
+    use super::{file_hash, in_order_on, permute};
     use proptest::prelude::*;
 
     /// The fingerprint is made of XXH3-64 hashes, whose output is specified: the
@@ -861,14 +917,14 @@ mod tests {
         );
     }
 
-    /// Results come in the items' order although both threads take chunks (each
-    /// item takes a millisecond, so the second thread starts before the first is
+    /// Results come in the items' order although every thread takes chunks (each
+    /// item takes a millisecond, so the other threads start before the first is
     /// done), and each thread's state carries from item to item.
     #[test]
-    fn work_on_two_threads_comes_back_in_order() {
+    fn work_on_threads_comes_back_in_order() {
         let items: Vec<usize> = (0..64).collect();
         let done: Vec<(usize, std::thread::ThreadId, usize)> =
-            in_order_on_two_threads(&items, 1, |&item, seen: &mut usize| {
+            in_order_on(3, &items, 1, |&item, seen: &mut usize| {
                 std::thread::sleep(std::time::Duration::from_millis(1));
                 *seen += 1;
                 (item, std::thread::current().id(), *seen)
@@ -877,7 +933,7 @@ mod tests {
         let order: Vec<usize> = done.iter().map(|(item, _, _)| *item).collect();
         assert_eq!(order, items);
         let threads: std::collections::HashSet<_> = done.iter().map(|(_, id, _)| *id).collect();
-        assert_eq!(threads.len(), 2, "both threads took items");
+        assert_eq!(threads.len(), 3, "every thread took items");
         // Per thread, its count of items seen goes 1, 2, 3, … in the items' order.
         for thread in threads {
             let counts: Vec<usize> = done

@@ -31,7 +31,7 @@ use std::ops::Range;
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, split_on_threads};
 pub use correct::MAX_CORRECTIONS;
 use facets::FacetTable;
 pub use facets::{Facets, MAX_FACET_VALUES};
@@ -290,22 +290,21 @@ thread_local! {
 }
 
 impl Index {
-    /// Builds the index for a catalogue. The documents are tokenized in two
-    /// shards on two threads, and the name keys and facet values are built while
-    /// the postings are laid out.
+    /// Builds the index for a catalogue. The documents are tokenized in shards,
+    /// one per worker thread, and the name keys and facet values are built while the
+    /// postings are laid out. A panic in any part fails the build (never a part
+    /// redone or left out).
     pub fn build(catalogue: &Catalogue) -> Index {
         let technologies = catalogue.technologies();
         let importance = importance(catalogue);
-        let middle = technologies.len() / 2;
+        let mut shards =
+            split_on_threads(technologies.len(), |range| tokenize(&technologies[range]))
+                .into_iter();
+        let mut builder = shards.next().unwrap_or_else(|| tokenize(&[]));
+        for shard in shards {
+            builder.absorb(shard);
+        }
         let (postings, names, facets) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| tokenize(&technologies[middle..]));
-            let mut builder = tokenize(&technologies[..middle]);
-            match second.join() {
-                Ok(second) => builder.absorb(second),
-                // A shard that panicked is tokenized again here, to fail loudly
-                // in the same place if it panics again.
-                Err(_) => builder.absorb(tokenize(&technologies[middle..])),
-            }
             let names = scope.spawn(|| {
                 (
                     Names::build(technologies, &importance),
@@ -313,12 +312,9 @@ impl Index {
                 )
             });
             let postings = builder.build();
-            let (names, facets) = names.join().unwrap_or_else(|_| {
-                (
-                    Names::build(technologies, &importance),
-                    FacetTable::build(catalogue),
-                )
-            });
+            let (names, facets) = names
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (postings, names, facets)
         });
         let term_facets = common_term_facets(&postings, &facets, technologies.len());
@@ -991,18 +987,18 @@ const COMMON_TERM: usize = 50;
 /// ... and by at least this many documents.
 const COMMON_TERM_MIN: usize = 1000;
 
-/// Facet counts of every common term, counted on two threads.
+/// Facet counts of every common term, counted on the worker threads.
 fn common_term_facets(
     postings: &Postings,
     facets: &FacetTable,
     documents: usize,
 ) -> hash::WordMap<u32, Box<[(u32, u32)]>> {
     let least = (documents / COMMON_TERM).max(COMMON_TERM_MIN);
-    let terms = postings.term_count() as u32;
-    let count = |range: Range<u32>| {
+    let terms = postings.term_count();
+    let count = |range: Range<usize>| {
         let mut kept = Vec::new();
         let mut counts = facets::Counts::default();
-        for term in range {
+        for term in range.start as u32..range.end as u32 {
             if postings.entry_range(term).len() < least {
                 continue;
             }
@@ -1014,16 +1010,10 @@ fn common_term_facets(
         }
         kept
     };
-    let middle = terms / 2;
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| count(middle..terms));
-        let first = count(0..middle);
-        (
-            first,
-            second.join().unwrap_or_else(|_| count(middle..terms)),
-        )
-    });
-    first.into_iter().chain(second).collect()
+    split_on_threads(terms, count)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// (words matched, typos, field rank, exact words) of a candidate.

@@ -13,6 +13,7 @@
 
 use std::ops::Range;
 
+use crate::catalogue::split_on_threads;
 use fst::{Map, MapBuilder};
 use roaring::RoaringBitmap;
 
@@ -260,7 +261,7 @@ impl PostingsBuilder {
             }
         }
         entry_positions[entries_so_far as usize] = positions_so_far;
-        // The documents per term and field, on two threads, half the terms each.
+        // The documents per term and field, on the worker threads, a run of terms each.
         let terms = term_entries.len() - 1;
         let sets = |range: Range<usize>| {
             let mut sets = vec![RoaringBitmap::new(); range.len() * 5];
@@ -280,13 +281,10 @@ impl PostingsBuilder {
             }
             sets
         };
-        let middle = terms / 2;
-        let field_sets = std::thread::scope(|scope| {
-            let second = scope.spawn(|| sets(middle..terms));
-            let mut first = sets(0..middle);
-            first.extend(second.join().unwrap_or_else(|_| sets(middle..terms)));
-            first
-        });
+        let field_sets: Vec<RoaringBitmap> = split_on_threads(terms, sets)
+            .into_iter()
+            .flatten()
+            .collect();
         let dictionary = dictionary
             .into_inner()
             .ok()
