@@ -492,10 +492,11 @@ impl Index {
             matching |= &word.all;
         }
         if let Some(admit) = admit {
+            // Filtering keeps a bitmap's ascending order, so this cannot fail.
             matching = RoaringBitmap::from_sorted_iter(
                 matching.iter().filter(|&document| admit(document as usize)),
             )
-            .unwrap_or_default();
+            .unwrap_or_else(|error| panic!("a filtered set lost its order: {error}"));
             for word in &mut words {
                 word.all &= &matching;
                 word.exact &= &matching;

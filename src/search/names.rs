@@ -105,8 +105,10 @@ impl Names {
         while index < keyed.len() {
             let key = keyed[index].0.as_str();
             let end = index + keyed[index..].iter().take_while(|(k, _)| k == key).count();
-            // Keys are sorted and distinct, so insertion cannot fail.
-            let _ = builder.insert(key, key_entries.len() as u64);
+            // Keys are sorted and distinct: a failure is a bug, reported as one.
+            if let Err(error) = builder.insert(key, key_entries.len() as u64) {
+                panic!("the name keys refused `{key}` (keys must come sorted): {error}");
+            }
             key_entries.push(entries.len() as u32);
             for (_, entry) in &keyed[index..end] {
                 entries.push(*entry);
@@ -117,9 +119,8 @@ impl Names {
         key_entries.push(entries.len() as u32);
         let keys = builder
             .into_inner()
-            .ok()
-            .and_then(|bytes| Map::new(bytes).ok())
-            .unwrap_or_default();
+            .and_then(Map::new)
+            .unwrap_or_else(|error| panic!("the name keys did not build: {error}"));
         Names {
             keys,
             key_entries,

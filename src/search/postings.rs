@@ -227,8 +227,10 @@ impl PostingsBuilder {
         let mut term_entries = Vec::with_capacity(by_term.len() + 1);
         let (mut entries_so_far, mut positions_so_far) = (0u32, 0u32);
         for (final_term, (word, term)) in by_term.iter().enumerate() {
-            // Keys are unique and sorted, so insertion cannot fail.
-            let _ = dictionary.insert(word.as_bytes(), final_term as u64);
+            // Keys are unique and sorted: a failure is a bug, reported as one.
+            if let Err(error) = dictionary.insert(word.as_bytes(), final_term as u64) {
+                panic!("the term dictionary refused `{word}` (keys must come sorted): {error}");
+            }
             term_entries.push(entries_so_far);
             cursors[*term as usize] = (entries_so_far, positions_so_far);
             entries_so_far += term_documents[*term as usize];
@@ -287,9 +289,8 @@ impl PostingsBuilder {
             .collect();
         let dictionary = dictionary
             .into_inner()
-            .ok()
-            .and_then(|bytes| Map::new(bytes).ok())
-            .unwrap_or_default();
+            .and_then(Map::new)
+            .unwrap_or_else(|error| panic!("the term dictionary did not build: {error}"));
         Postings {
             dictionary,
             term_entries,

@@ -269,8 +269,10 @@ impl Plan {
                 let key = &found.keys[found_match.key.clone()];
                 let word_start = self.arena.len();
                 // Dictionary keys are the UTF-8 words the index inserted.
-                self.arena
-                    .push_str(std::str::from_utf8(key).unwrap_or_default());
+                match std::str::from_utf8(key) {
+                    Ok(word) => self.arena.push_str(word),
+                    Err(error) => panic!("a dictionary key is not UTF-8: {error}"),
+                }
                 self.derivations.push(Derivation {
                     term: found_match.term as u32,
                     typos: found_match.distance,
