@@ -46,6 +46,25 @@ export function isFull(t: TechnologyDetail): t is FullTechnology {
 export type SearchPage = JsonBody<"/v1/search", 200>;
 export type SearchHit = SearchPage["items"][number];
 export type SearchQuery = Query<"/v1/search">;
+
+/** The fields every hit has when no `fields` parameter trims the answer (the schema
+ *  lists them as optional, since `fields` may leave any out). */
+type CoreHitField = "id" | "name" | "kind" | "summary";
+export type FullHit = SearchHit & Required<Pick<SearchHit, CoreHitField>>;
+
+/** Narrows an untrimmed hit to the fields it is sure to have. */
+export function isFullHit(hit: SearchHit): hit is FullHit {
+  return (
+    hit.id !== undefined &&
+    hit.name !== undefined &&
+    hit.kind !== undefined &&
+    hit.summary !== undefined
+  );
+}
+
+export type RelatedPage = JsonBody<"/v1/technologies/{id}/related", 200>;
+/** One related entry (always whole: id, name, kind, summary). */
+export type RelatedEntry = NonNullable<RelatedPage["outgoing"][string]>[number];
 export type Kind = NonNullable<TechnologyDetail["kind"]>;
 
 /** An RFC 9457 problem the API answered with (`application/problem+json`). */
@@ -74,6 +93,11 @@ export class StackAtlas {
     const t = await this.get<TechnologyDetail>(`/v1/technologies/${encodeURIComponent(id)}`);
     if (!isFull(t)) throw new Error(`the answer for ${id} lacks core fields`);
     return t;
+  }
+
+  /** The entries related to `id`, grouped by relation, both ways. */
+  async related(id: string): Promise<RelatedPage> {
+    return this.get<RelatedPage>(`/v1/technologies/${encodeURIComponent(id)}/related`);
   }
 
   /** A page of ranked hits for `q`, optionally filtered by kind or tag. */
@@ -119,9 +143,15 @@ export function kindLabel(kind: Kind): string {
 }
 
 /** One line about a search hit. */
-export function describeHit(hit: SearchHit, rank: number): string {
+export function describeHit(hit: FullHit, rank: number): string {
   const summary: string = hit.summary;
   return `${rank}. ${hit.name} (${kindLabel(hit.kind)}) — ${summary}`;
+}
+
+/** One line about a related entry. */
+export function describeRelated(entry: RelatedEntry): string {
+  const summary: string = entry.summary;
+  return `${entry.name} (${kindLabel(entry.kind)}): ${summary}`;
 }
 
 /** Example: the detail of Node.js, then the best hits for a misspelled query. */
@@ -136,7 +166,10 @@ export async function demo(baseUrl: string, log: (line: string) => void = consol
   const page = await api.search({ q: "pyhton", per_page: 5, kind: ["language"] });
   const total: number = page.total;
   log(`${total} hit(s) for "pyhton":`);
-  page.items.forEach((hit, i) => log(describeHit(hit, i + 1)));
+  page.items.filter(isFullHit).forEach((hit, i) => log(describeHit(hit, i + 1)));
+
+  const related = await api.related("nodejs");
+  for (const entry of related.outgoing["runs_on"] ?? []) log(`runs on ${describeRelated(entry)}`);
 
   try {
     await api.technology("no-such-technology");

@@ -11,7 +11,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::problem::ApiError;
-use super::query::QueryPairs;
 
 /// The example as a frontend copies it.
 const EXAMPLE: &str = include_str!("../../examples/embed/index.html");
@@ -54,10 +53,17 @@ fn served() -> &'static Served {
     })
 }
 
+/// The embed page's query: the API it talks to, read by the page's script.
+#[derive(Debug, serde::Deserialize)]
+struct EmbedParams {
+    #[serde(rename = "api")]
+    _api: Option<String>,
+}
+
 /// `GET /embed/`: the embed example's page.
 pub async fn page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // The page reads `?api=` itself; nothing else may be given.
-    QueryPairs::parse(&req, &[&["api"]])?;
+    super::params::parse::<EmbedParams>(&req)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
@@ -66,7 +72,7 @@ pub async fn page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 /// `GET /embed/app.js`: the embed example's script.
 pub async fn script(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     Ok(HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))

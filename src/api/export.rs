@@ -17,7 +17,6 @@ use super::answer::{Built, Cacheable, Fresh, JSON, Streamed};
 use super::envelope::SCHEMA_VERSION;
 use super::filters::{Expand, Fields};
 use super::problem::{ApiError, ProblemDetails};
-use super::query::QueryPairs;
 use super::technologies::TechnologyDetail;
 use super::technologies::technology_json;
 use crate::catalogue::{Date, Technology};
@@ -152,7 +151,7 @@ pub async fn export(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     let accept = req
         .headers()
         .get(header::ACCEPT)

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::problem::{ApiError, ProblemDetails};
-use super::query::QueryPairs;
 
 /// Tag of the service operations in the OpenAPI document.
 pub const TAG: &str = "service";
@@ -169,7 +168,7 @@ li {{ margin: .2rem 0; }}
 )]
 #[get("/")]
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     if wants_html(&req) {
         let technologies = state.snapshots.current().catalogue.len();
         return Ok(HttpResponse::Ok()
@@ -212,7 +211,7 @@ pub struct Health {
 )]
 #[get("/healthz")]
 pub async fn healthz(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Health { status: "ok" }))
@@ -254,7 +253,7 @@ pub async fn readyz(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     let snapshot = state.snapshots.current();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -288,7 +287,7 @@ pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     let snapshot = state.snapshots.current();
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

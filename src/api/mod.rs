@@ -11,6 +11,7 @@ pub mod filters;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;
+pub mod params;
 pub mod problem;
 pub mod query;
 pub mod ratelimit;
@@ -167,10 +168,11 @@ fault. Every successful GET carries a weak `ETag`, `Last-Modified` and `Cache-Co
     ),
     components(schemas(
         ProblemDetails,
-        technologies::FieldName,
-        technologies::ExpandParam,
-        technologies::FilterValue,
-        technologies::LicenseId
+        filters::FieldName,
+        filters::ExpandParam,
+        filters::FilterValue,
+        filters::LicenseId,
+        search::HitField
     ))
 )]
 struct ApiDoc;
@@ -375,6 +377,16 @@ fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
         );
     }
     schemas["TechnologyDetail"] = detail;
+    // With `fields`, a search hit holds only the fields named.
+    if let Some(hit) = schemas["SearchHit"].as_object_mut() {
+        hit.remove("required");
+        hit.insert(
+            "description".to_owned(),
+            serde_json::json!(
+                "One search result: every field below, or only those named in `fields` when it is given."
+            ),
+        );
+    }
     // Answers are documented by TechnologyDetail; the strict data-file shape is
     // data/schema.json.
     if let Some(map) = schemas.as_object_mut() {

@@ -98,6 +98,18 @@ impl ApiError {
         error
     }
 
+    /// 400: a parameter takes one of a closed set of values, listed in `allowed`.
+    pub fn invalid_parameter_allowing(
+        req: &HttpRequest,
+        parameter: &str,
+        detail: String,
+        allowed: Vec<String>,
+    ) -> ApiError {
+        let mut error = ApiError::invalid_parameter(req, parameter, detail);
+        error.0.problem.allowed = Some(allowed);
+        error
+    }
+
     /// 400: a parameter takes one of a closed set of values.
     pub fn not_one_of(
         req: &HttpRequest,

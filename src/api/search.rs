@@ -12,10 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::answer::{Built, Cacheable};
 use super::envelope::{PageLinks, SCHEMA_VERSION};
-use super::filters;
+use super::filters::{self, Fields};
+use super::params::{self, Bounded, Page, PerPage};
 use super::problem::{ApiError, ProblemDetails};
-use super::query::QueryPairs;
-use super::technologies::{FilterParams, page_links};
+use super::technologies::page_links;
 use crate::catalogue::{Date, Kind};
 use crate::search::{self as engine, Field, Source};
 
@@ -25,37 +25,99 @@ pub const TAG: &str = "search";
 /// Longest accepted query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 
-/// Query parameters of `GET /v1/search`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; `QueryPairs` parses them"
-)]
-pub struct SearchParams {
-    /// The words to look for in names, ids, aliases, tags, summaries and
-    /// descriptions: case- and accent-insensitive, with typos tolerated (one from 5
-    /// characters, two from 9) and the last word completed as a prefix unless the
-    /// query ends with a space. A query that finds nothing so is run again with
-    /// looser rules (see `relaxed` in the answer). 1 to 200 characters, not blank (only spaces, tabs or
-    /// line breaks); only the first 10 words count.
-    #[param(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"[^ \t\r\n]",
-        example = "python web framework"
-    )]
-    q: String,
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 100000, example = 1)]
-    page: Option<u32>,
-    /// Hits per page.
-    #[param(minimum = 1, maximum = 100, example = 20)]
-    per_page: Option<u32>,
+filters::filtered_query! {
+    /// Query parameters of `GET /v1/search`: its own, then the filters it shares
+    /// with the list. This struct both documents the parameters and parses them.
+    #[derive(Debug, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct SearchParams {
+        /// The words to look for in names, ids, aliases, tags, summaries and
+        /// descriptions: case- and accent-insensitive, with typos tolerated (one from 5
+        /// characters, two from 9) and the last word completed as a prefix unless the
+        /// query ends with a space. A query that finds nothing so is run again with
+        /// looser rules (see `relaxed` in the answer). 1 to 200 characters, not blank
+        /// (only spaces, tabs or line breaks); only the first 10 words count.
+        #[param(
+            value_type = String,
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^ \t\r\n]",
+            example = "python web framework"
+        )]
+        q: SearchText,
+        /// Page number, from 1.
+        #[param(value_type = Option<u32>, minimum = 1, maximum = 100000, example = 1)]
+        page: Option<Page>,
+        /// Hits per page.
+        #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+        per_page: Option<PerPage>,
+        /// Sparse fieldset: the fields of each hit to return (comma-separated), as the
+        /// list's `fields` trims its items.
+        #[param(example = json!(["id", "name"]), max_items = 20)]
+        fields: Option<Vec<HitField>>,
+    }
 }
 
-/// The search operation's own parameters; the filters are [`filters::PARAMS`].
-const SEARCH_PARAMS: &[&str] = &["q", "page", "per_page"];
+/// The text of a search or completion: 1 to [`MAX_QUERY_CHARS`] characters, not
+/// blank (only spaces, tabs or line breaks).
+#[derive(Debug)]
+pub struct SearchText(String);
+
+impl<'de> Deserialize<'de> for SearchText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        // Blank as the documented pattern says: only spaces, tabs and line breaks.
+        if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+            return Err(serde::de::Error::custom(
+                "is required and must not be blank",
+            ));
+        }
+        let length = text.chars().count();
+        if length > MAX_QUERY_CHARS {
+            return Err(serde::de::Error::custom(format!(
+                "must be at most {MAX_QUERY_CHARS} characters, got {length}"
+            )));
+        }
+        Ok(SearchText(text))
+    }
+}
+
+impl SearchText {
+    /// The text, without leading white space.
+    fn text(&self) -> &str {
+        self.0.trim_start()
+    }
+}
+
+/// The fields of a search hit a sparse fieldset may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HitField {
+    Id,
+    Name,
+    Kind,
+    Summary,
+    Score,
+    Ranking,
+    MatchedFields,
+    Highlights,
+}
+
+impl HitField {
+    /// The field's name in answers.
+    fn as_str(self) -> &'static str {
+        match self {
+            HitField::Id => "id",
+            HitField::Name => "name",
+            HitField::Kind => "kind",
+            HitField::Summary => "summary",
+            HitField::Score => "score",
+            HitField::Ranking => "ranking",
+            HitField::MatchedFields => "matched_fields",
+            HitField::Highlights => "highlights",
+        }
+    }
+}
 
 /// The values of the ranking rules for one hit, in the order they apply; the first
 /// rule on which two hits differ decides their order.
@@ -170,6 +232,16 @@ pub struct SearchFacets<'a> {
     pub language: FacetCounts<'a>,
 }
 
+/// The hits of a page: whole, or trimmed to a sparse fieldset.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Hits<'a> {
+    /// Every field of each hit.
+    Whole(Vec<SearchHit<'a>>),
+    /// The fields `fields` named.
+    Trimmed(Vec<serde_json::Value>),
+}
+
 /// A page of search hits with the facets of all of them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResponse<'a> {
@@ -177,8 +249,9 @@ pub struct SearchResponse<'a> {
     pub schema_version: &'static str,
     /// The query as received.
     pub query: &'a str,
-    /// The hits of this page, best first.
-    pub items: Vec<SearchHit<'a>>,
+    /// The hits of this page, best first (with `fields`, only the fields named).
+    #[schema(value_type = Vec<SearchHit>)]
+    pub items: Hits<'a>,
     /// Number of hits across all pages.
     pub total: usize,
     /// This page's number, from 1.
@@ -204,28 +277,6 @@ pub struct SearchResponse<'a> {
     /// highlighting, in microseconds; the same request again is answered from
     /// memory and repeats the time of the first.
     pub processing_time_us: u64,
-}
-
-/// Reads `q`: required, at most [`MAX_QUERY_CHARS`], not blank (blank as the
-/// documented pattern says: only spaces, tabs and line breaks).
-fn query_text<'q>(query: &'q QueryPairs<'_>) -> Result<&'q str, ApiError> {
-    let q = query.single("q")?.unwrap_or_default();
-    if q.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
-        return Err(ApiError::invalid_parameter(
-            query.request(),
-            "q",
-            "`q` is required and must not be blank".to_owned(),
-        ));
-    }
-    let length = q.chars().count();
-    if length > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid_parameter(
-            query.request(),
-            "q",
-            format!("`q` must be at most {MAX_QUERY_CHARS} characters, got {length}"),
-        ));
-    }
-    Ok(q.trim_start())
 }
 
 fn hit_highlight(highlight: engine::Highlight<'_>) -> HitHighlight<'_> {
@@ -282,7 +333,7 @@ fn hit_ranking(ranking: &engine::Ranking) -> HitRanking {
 /// `curl -s 'http://localhost:8080/v1/search?q=python%20web%20framework&per_page=5'`
 #[utoipa::path(
     tag = TAG,
-    params(SearchParams, FilterParams),
+    params(SearchParams),
     responses(
         (status = 200, description = "A page of hits, best first, with facets over all hits; a query matching nothing even under the relaxed rules answers zero hits, empty facets and up to three corrections in `did_you_mean`.", body = SearchResponse,
             headers(
@@ -299,10 +350,16 @@ pub async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[SEARCH_PARAMS, filters::PARAMS])?;
-    let q = query_text(&query)?;
-    let pagination = query.pagination()?;
-    let filter = filters::parse(&query)?;
+    let query: SearchParams = params::parse(&req)?;
+    let q = query.q.text();
+    let pagination = params::pagination(query.page, query.per_page);
+    let filter = query.filter();
+    let fields = Fields::named(
+        query
+            .fields
+            .as_ref()
+            .map(|named| named.iter().map(|f| f.as_str()).collect()),
+    );
     let snapshot = indexed_snapshot(&req, &state).await?;
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let started = Instant::now();
@@ -339,6 +396,17 @@ pub async fn search(
                 }
             })
             .collect();
+        let items = if fields.is_all() {
+            Hits::Whole(items)
+        } else {
+            Hits::Trimmed(
+                items
+                    .iter()
+                    .map(|hit| serde_json::to_value(hit).map(|value| fields.select(value)))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| ApiError::internal(&req, &e))?,
+            )
+        };
         let facets = SearchFacets {
             kind: FacetCounts(results.facets.kind),
             tag: FacetCounts(results.facets.tag),
@@ -374,10 +442,6 @@ pub async fn search(
 /// Query parameters of `GET /v1/suggest`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; `QueryPairs` parses them"
-)]
 pub struct SuggestParams {
     /// The beginning of a name, alias or id as typed so far — or of any later
     /// word of one (`rai` completes Ruby on Rails). Case- and accent-insensitive,
@@ -386,19 +450,17 @@ pub struct SuggestParams {
     /// first letter too) and a swap of two adjacent letters in 3 characters
     /// (`flsk` completes Flask, `djng` Django). 1 to 200 characters, not blank.
     #[param(
+        value_type = String,
         min_length = 1,
         max_length = 200,
         pattern = r"[^ \t\r\n]",
         example = "pyth"
     )]
-    q: String,
+    q: SearchText,
     /// Most completions to answer.
-    #[param(minimum = 1, maximum = 10, example = 5)]
-    limit: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10, example = 5)]
+    limit: Option<Bounded<1, { engine::MAX_SUGGESTIONS as u32 }>>,
 }
-
-/// The suggest operation's parameters.
-const SUGGEST_PARAMS: &[&str] = &["q", "limit"];
 
 /// One completion.
 #[derive(Debug, Serialize, ToSchema)]
@@ -448,10 +510,9 @@ pub async fn suggest(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[SUGGEST_PARAMS])?;
-    let q = query_text(&query)?;
-    let max = engine::MAX_SUGGESTIONS as u32;
-    let limit = query.integer("limit", 1, max, max)?;
+    let query: SuggestParams = params::parse(&req)?;
+    let q = query.q.text();
+    let limit = query.limit.map_or(engine::MAX_SUGGESTIONS as u32, |l| l.0);
     let snapshot = indexed_snapshot(&req, &state).await?;
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let technologies = snapshot.catalogue.technologies();

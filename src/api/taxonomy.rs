@@ -12,8 +12,8 @@ use super::AppState;
 use super::answer::Cacheable;
 
 crate::page_schema!(FacetPage, FacetValue, "facet values");
+use super::params::{self, Page, PerPage};
 use super::problem::{ApiError, ProblemDetails};
-use super::query::QueryPairs;
 use super::technologies::page_built;
 use crate::catalogue::{Catalogue, Facet};
 
@@ -36,20 +36,16 @@ pub struct FacetValue {
     pub href: String,
 }
 
-/// Query parameters of the taxonomy operations.
+/// Query parameters of the taxonomy operations (documents and parses them).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; `QueryPairs` parses them"
-)]
 pub struct TaxonomyParams {
     /// Page number, from 1.
-    #[param(minimum = 1, maximum = 100000, example = 1)]
-    page: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000, example = 1)]
+    page: Option<Page>,
     /// Values per page.
-    #[param(minimum = 1, maximum = 100, example = 20)]
-    per_page: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    per_page: Option<PerPage>,
 }
 
 /// The facet's values with counts, most common first, then by value: each the
@@ -87,8 +83,8 @@ async fn facet_page(
     state: web::Data<AppState>,
     facet: Facet,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[&["page", "per_page"]])?;
-    let pagination = query.pagination()?;
+    let query: TaxonomyParams = params::parse(&req)?;
+    let pagination = params::pagination(query.page, query.per_page);
     let snapshot = state.snapshots.current();
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let mut values = counts(&snapshot.catalogue, facet);

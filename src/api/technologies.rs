@@ -13,275 +13,110 @@ use super::answer::{Built, Cacheable};
 use super::envelope::{Page, PageLinks, SCHEMA_VERSION};
 
 crate::page_schema!(TechnologyPage, Technology, "technologies");
-use super::filters::{self, Expand, Fields, Sort};
+use super::filters::{self, Expand, ExpandParam, FieldName, Fields, FilterValue, Sort, SortParam};
+use super::params::{self, Page as PageNumber, PerPage};
 use super::problem::{ApiError, ProblemDetails};
-use super::query::{Pagination, QueryPairs};
+use super::query::Pagination;
 use crate::catalogue::{Catalogue, Date, Kind, Lookup, ReleaseCycle, Technology, relation_lists};
 
 /// Tag of the technology operations in the OpenAPI document.
 pub const TAG: &str = "technologies";
 
-/// Filters shared by the list and search operations. Values of one filter are
-/// alternatives (repeat the parameter or separate values with commas); different
-/// filters must all hold.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; `filters::parse` parses them"
-)]
-pub struct FilterParams {
-    /// Only entries of these kinds.
-    #[param(example = json!(["web_framework"]), max_items = 20)]
-    kind: Option<Vec<Kind>>,
-    /// Only entries with these tags.
-    #[param(example = json!(["python"]), max_items = 20)]
-    tag: Option<Vec<FilterValue>>,
-    /// Only entries for these languages (by language id, e.g. `python`; a language
-    /// entry matches its own id).
-    #[param(example = json!(["python"]), max_items = 20)]
-    language: Option<Vec<FilterValue>>,
-    /// Only entries whose licence expression names one of these licences: ids of
-    /// the SPDX licence list or `LicenseRef-` ids (`MIT` matches `MIT OR
-    /// Apache-2.0`; an exception after `WITH` is not a licence). Any case is
-    /// accepted; anything that is not a licence id (`or`, `WITH`, a word) is a 400
-    /// naming `license`. `/v1/licenses` lists the catalogue's licences.
-    #[param(example = json!(["MIT"]), max_items = 20)]
-    license: Option<Vec<LicenseId>>,
-    /// Only entries written in these languages (ids).
-    #[param(example = json!(["rust"]), max_items = 20)]
-    written_in: Option<Vec<FilterValue>>,
-    /// Only entries that run on these runtimes or platforms (ids).
-    #[param(example = json!(["nodejs"]), max_items = 20)]
-    runs_on: Option<Vec<FilterValue>>,
-    /// Only entries built on these entries (ids).
-    #[param(example = json!(["spring-framework"]), max_items = 20)]
-    built_on: Option<Vec<FilterValue>>,
-    /// Only entries with a release cycle supported today (`supported`) or whose
-    /// every cycle has reached its end of life (`end_of_life`); entries without a
-    /// tracked lifecycle match neither.
-    #[param(inline, example = json!(["supported"]), max_items = 20)]
-    status: Option<Vec<StatusParam>>,
-    /// Only entries first released after this year.
-    #[param(minimum = 1900, maximum = 2100, example = 2010)]
-    released_after: Option<u16>,
-    /// Only entries first released before this year.
-    #[param(minimum = 1900, maximum = 2100, example = 2020)]
-    released_before: Option<u16>,
-    /// Only entries whose facts changed on or after this day (`YYYY-MM-DD`): a
-    /// mirror passes the day of its last sync to fetch only what changed.
-    #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
-    updated_since: Option<String>,
-}
-
-/// One value of a filter: 1 to 100 characters; several may be given
-/// comma-separated, none of them blank (only spaces or tabs).
-#[derive(Debug, Deserialize, ToSchema)]
-#[expect(dead_code, reason = "documents the parameter; `QueryPairs` parses it")]
-#[schema(
-    min_length = 1,
-    max_length = 100,
-    pattern = r"^[ \t]*[^ \t,][^,]*(,[ \t]*[^ \t,][^,]*)*$",
-    example = "python"
-)]
-pub struct FilterValue(String);
-
-/// A licence id: one of the SPDX licence list's ids, or a `LicenseRef-` id.
-#[derive(Debug, Deserialize)]
-#[expect(
-    dead_code,
-    reason = "documents the parameter; `filters::parse` parses it"
-)]
-pub struct LicenseId(String);
-
-impl utoipa::PartialSchema for LicenseId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-        let listed: Vec<&str> = spdx::identifiers::LICENSES
-            .iter()
-            .map(|license| license.name)
-            .collect();
-        OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some("An id of the SPDX licence list."))
-                    .enum_values(Some(listed)),
-            )
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some("A licence outside the SPDX list."))
-                    .pattern(Some("^LicenseRef-[A-Za-z0-9.-]+$"))
-                    .max_length(Some(100)),
-            )
-            .description(Some(
-                "A licence id: one of the SPDX licence list, or a `LicenseRef-` id.",
-            ))
-            .into()
+filters::filtered_query! {
+    /// Query parameters of `GET /v1/technologies`: its own, then the filters it
+    /// shares with the search. Values of one filter are alternatives (repeat the
+    /// parameter or separate values with commas); different filters must all hold.
+    /// This struct both documents the parameters and parses them.
+    #[derive(Debug, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct ListParams {
+        /// Page number, from 1.
+        #[param(value_type = Option<u32>, minimum = 1, maximum = 100000, example = 1)]
+        page: Option<PageNumber>,
+        /// Items per page.
+        #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+        per_page: Option<PerPage>,
+        /// Sort order: `name`, `first_released`, `latest_release` (the newest release
+        /// of any cycle) or `updated` (the day the entry's facts last changed), `-` for
+        /// descending. Ties are ordered by name; entries without
+        /// the value come last.
+        #[param(inline, example = "-first_released")]
+        sort: Option<SortParam>,
+        /// Sparse fieldset: the top-level fields to return (comma-separated).
+        #[param(example = json!(["id", "name", "kind"]), max_items = 20)]
+        fields: Option<Vec<FieldName>>,
+        /// Inline more: `related` (the related entries' summaries, by relation) and/or
+        /// `lifecycle` (release cycles with today's status).
+        #[param(example = json!(["related"]), max_items = 20)]
+        expand: Option<Vec<ExpandParam>>,
+        /// Only the entry this package URL names, with or without a version, qualifiers
+        /// or subpath (for mapping a software bill of materials to lifecycles).
+        #[param(
+            value_type = Option<String>,
+            example = "pkg:pypi/django@5.0.1",
+            min_length = 5,
+            max_length = 500,
+            pattern = "^pkg:.+"
+        )]
+        purl: Option<Identifier<PURL>>,
+        /// Only the entry this CPE name names, with or without version and later
+        /// components.
+        #[param(
+            value_type = Option<String>,
+            example = "cpe:2.3:a:nodejs:node.js:22.1.0:*:*:*:*:*:*:*",
+            min_length = 6,
+            max_length = 500,
+            pattern = r"^cpe:(2\.3:|/).+"
+        )]
+        cpe: Option<Identifier<CPE>>,
     }
 }
-
-impl utoipa::ToSchema for LicenseId {}
-
-/// Lifecycle status values.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusParam {
-    /// At least one release cycle is supported today.
-    Supported,
-    /// Every release cycle has reached its end of life.
-    EndOfLife,
-}
-
-/// Query parameters of `GET /v1/technologies` besides the filters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; `QueryPairs` parses them"
-)]
-pub struct ListParams {
-    /// Page number, from 1.
-    #[param(minimum = 1, maximum = 100000, example = 1)]
-    page: Option<u32>,
-    /// Items per page.
-    #[param(minimum = 1, maximum = 100, example = 20)]
-    per_page: Option<u32>,
-    /// Sort order: `name`, `first_released`, `latest_release` (the newest release
-    /// of any cycle) or `updated` (the day the entry's facts last changed), `-` for
-    /// descending. Ties are ordered by name; entries without
-    /// the value come last.
-    #[param(inline, example = "-first_released")]
-    sort: Option<SortParam>,
-    /// Sparse fieldset: the top-level fields to return (comma-separated).
-    #[param(example = json!(["id", "name", "kind"]), max_items = 20)]
-    fields: Option<Vec<FieldName>>,
-    /// Inline more: `related` (the related entries' summaries, by relation) and/or
-    /// `lifecycle` (release cycles with today's status).
-    #[param(example = json!(["related"]), max_items = 20)]
-    expand: Option<Vec<ExpandParam>>,
-    /// Only the entry this package URL names, with or without a version, qualifiers
-    /// or subpath (for mapping a software bill of materials to lifecycles).
-    #[param(
-        example = "pkg:pypi/django@5.0.1",
-        min_length = 5,
-        max_length = 500,
-        pattern = "^pkg:.+"
-    )]
-    purl: Option<String>,
-    /// Only the entry this CPE name names, with or without version and later
-    /// components.
-    #[param(
-        example = "cpe:2.3:a:nodejs:node.js:22.1.0:*:*:*:*:*:*:*",
-        min_length = 6,
-        max_length = 500,
-        pattern = r"^cpe:(2\.3:|/).+"
-    )]
-    cpe: Option<String>,
-}
-
-/// Sort orders.
-#[derive(Debug, Deserialize, ToSchema)]
-pub enum SortParam {
-    /// Name, A to Z.
-    #[serde(rename = "name")]
-    Name,
-    /// Name, Z to A.
-    #[serde(rename = "-name")]
-    NameDescending,
-    /// Oldest first release first.
-    #[serde(rename = "first_released")]
-    FirstReleased,
-    /// Newest first release first.
-    #[serde(rename = "-first_released")]
-    FirstReleasedDescending,
-    /// Oldest latest release first.
-    #[serde(rename = "latest_release")]
-    LatestRelease,
-    /// Newest latest release first.
-    #[serde(rename = "-latest_release")]
-    LatestReleaseDescending,
-    /// Least recently updated first.
-    #[serde(rename = "updated")]
-    Updated,
-    /// Most recently updated first.
-    #[serde(rename = "-updated")]
-    UpdatedDescending,
-}
-
-/// The fields a sparse fieldset may name.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldName {
-    Id,
-    Name,
-    Aliases,
-    Kind,
-    Summary,
-    Description,
-    Strengths,
-    Weaknesses,
-    UseCases,
-    Tags,
-    Relations,
-    FirstReleased,
-    License,
-    Developer,
-    Website,
-    Repository,
-    Documentation,
-    Identifiers,
-    Sources,
-    Updated,
-    Lifecycle,
-    Related,
-}
-
-/// What `expand` may inline.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExpandParam {
-    /// The related entries' summaries, grouped by relation.
-    Related,
-    /// The release cycles with today's status.
-    Lifecycle,
-}
-
-/// The list operation's own parameters; the filters are [`filters::PARAMS`].
-const LIST_PARAMS: &[&str] = &[
-    "page", "per_page", "sort", "fields", "expand", "purl", "cpe",
-];
-/// The detail's parameters.
-const DETAIL_PARAMS: &[&str] = &["fields", "expand"];
 
 /// Longest accepted `purl` or `cpe` value.
 const MAX_IDENTIFIER_CHARS: usize = 500;
+/// The schemes a package URL starts with.
+const PURL: u8 = 0;
+/// The schemes a CPE name starts with.
+const CPE: u8 = 1;
 
-/// Reads an identifier parameter (`purl`, `cpe`) and checks its scheme prefix.
-fn identifier<'q>(
-    query: &'q QueryPairs<'_>,
-    name: &str,
-    prefixes: &[&str],
-) -> Result<Option<&'q str>, ApiError> {
-    let Some(value) = query.single(name)? else {
-        return Ok(None);
-    };
-    let valid = value.chars().count() <= MAX_IDENTIFIER_CHARS
-        && prefixes
-            .iter()
-            .any(|p| value.len() > p.len() && value.starts_with(p));
-    if !valid {
-        return Err(ApiError::invalid_parameter(
-            query.request(),
-            name,
-            format!(
-                "`{name}` must start with {} and be at most {MAX_IDENTIFIER_CHARS} characters, got `{value}`",
+/// An identifier parameter (`purl`, `cpe`): its scheme prefix checked.
+#[derive(Debug)]
+pub struct Identifier<const SCHEME: u8>(String);
+
+impl<'de, const SCHEME: u8> Deserialize<'de> for Identifier<SCHEME> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        let prefixes: &[&str] = if SCHEME == PURL {
+            &["pkg:"]
+        } else {
+            &["cpe:2.3:", "cpe:/"]
+        };
+        let valid = value.chars().count() <= MAX_IDENTIFIER_CHARS
+            && prefixes
+                .iter()
+                .any(|p| value.len() > p.len() && value.starts_with(p));
+        if valid {
+            Ok(Identifier(value))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "must start with {} and be at most {MAX_IDENTIFIER_CHARS} characters, got `{value}`",
                 prefixes.join(" or ")
-            ),
-        ));
+            )))
+        }
     }
-    Ok(Some(value))
+}
+
+/// Query parameters of `GET /v1/technologies/{id}` (documents and parses them).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DetailParams {
+    /// Sparse fieldset: the top-level fields to return (comma-separated).
+    #[param(example = json!(["id", "name", "lifecycle"]), max_items = 20)]
+    fields: Option<Vec<FieldName>>,
+    /// `related` inlines the related entries' summaries (the lifecycle is always
+    /// included).
+    #[param(example = json!(["related"]), max_items = 20)]
+    expand: Option<Vec<ExpandParam>>,
 }
 
 /// Longest `Link` header sent, in bytes.
@@ -347,7 +182,7 @@ pub fn page_built<T: Serialize>(
 /// `curl -s 'http://localhost:8080/v1/technologies?kind=web_framework&language=python&sort=-first_released&fields=id,name,first_released'`
 #[utoipa::path(
     tag = TAG,
-    params(ListParams, FilterParams),
+    params(ListParams),
     responses(
         (status = 200, description = "A page of technologies.", body = TechnologyPage,
             headers(
@@ -364,20 +199,20 @@ pub async fn list_technologies(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[LIST_PARAMS, filters::PARAMS])?;
-    let pagination = query.pagination()?;
-    let filter = filters::parse(&query)?;
-    let sort = Sort::parse(&query)?;
-    let fields = Fields::parse(&query)?;
-    let expand = Expand::parse(&query)?;
-    let purl = identifier(&query, "purl", &["pkg:"])?;
-    let cpe = identifier(&query, "cpe", &["cpe:2.3:", "cpe:/"])?;
+    let query: ListParams = params::parse(&req)?;
+    let pagination = params::pagination(query.page, query.per_page);
+    let filter = query.filter();
+    let sort = Sort::from_param(query.sort);
+    let fields = Fields::from_param(query.fields);
+    let expand = Expand::from_param(query.expand);
+    let purl = query.purl.map(|p| p.0);
+    let cpe = query.cpe.map(|c| c.0);
     let snapshot = state.snapshots.current();
     Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
         let catalogue = &snapshot.catalogue;
         let today = Date::today();
-        let purl_match = purl.map(|p| catalogue.find_by_purl(p));
-        let cpe_match = cpe.map(|c| catalogue.find_by_cpe(c));
+        let purl_match = purl.as_deref().map(|p| catalogue.find_by_purl(p));
+        let cpe_match = cpe.as_deref().map(|c| catalogue.find_by_cpe(c));
         let mut positions: Vec<usize> = (0..catalogue.len())
             .filter(|&position| {
                 purl_match.is_none_or(|found| found == Some(position))
@@ -409,8 +244,7 @@ pub async fn list_technologies(
     tag = TAG,
     params(
         ("id" = String, Path, description = "The technology's id (or an alias, which redirects).", example = "nodejs", min_length = 1, max_length = 100),
-        ("fields" = Option<Vec<FieldName>>, Query, description = "Sparse fieldset: the top-level fields to return (comma-separated).", example = json!(["id", "name", "lifecycle"]), max_items = 20),
-        ("expand" = Option<Vec<ExpandParam>>, Query, description = "`related` inlines the related entries' summaries (the lifecycle is always included).", example = json!(["related"]), max_items = 20),
+        DetailParams,
     ),
     responses(
         (status = 200, description = "The technology, with its release lifecycle where endoflife.date tracks it.", body = TechnologyDetail),
@@ -427,9 +261,9 @@ pub async fn get_technology(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[DETAIL_PARAMS])?;
-    let fields = Fields::parse(&query)?;
-    let mut expand = Expand::parse(&query)?;
+    let query: DetailParams = params::parse(&req)?;
+    let fields = Fields::from_param(query.fields);
+    let mut expand = Expand::from_param(query.expand);
     expand.lifecycle = true;
     let snapshot = state.snapshots.current();
     let position = match resolve(&req, &snapshot.catalogue, &id, "")? {
@@ -582,7 +416,7 @@ pub async fn get_releases(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     let snapshot = state.snapshots.current();
     let position = match resolve(&req, &snapshot.catalogue, &id, "/releases")? {
         Resolved::Here(position) => position,
@@ -669,7 +503,7 @@ pub async fn get_related(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryPairs::parse(&req, &[])?;
+    super::params::parse::<super::params::NoParams>(&req)?;
     let snapshot = state.snapshots.current();
     let position = match resolve(&req, &snapshot.catalogue, &id, "/related")? {
         Resolved::Here(position) => position,
@@ -741,10 +575,6 @@ const COMPARE_IDS: std::ops::RangeInclusive<usize> = 2..=10;
 /// Query parameters of `GET /v1/compare`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; `QueryPairs` parses them"
-)]
 pub struct CompareParams {
     /// The technologies to compare: 2 to 10 ids or aliases, comma-separated or
     /// repeated, each once (`uniqueItems` is set on the document).
@@ -805,9 +635,9 @@ pub async fn compare(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = QueryPairs::parse(&req, &[&["ids", "fields"]])?;
-    let fields = Fields::parse(&query)?;
-    let requested: Vec<&str> = query.all("ids")?;
+    let query: CompareParams = params::parse(&req)?;
+    let fields = Fields::from_param(query.fields);
+    let requested: Vec<&str> = query.ids.iter().map(|id| id.0.as_str()).collect();
     if !COMPARE_IDS.contains(&requested.len()) {
         return Err(ApiError::invalid_parameter(
             &req,
@@ -832,7 +662,12 @@ pub async fn compare(
                 ));
             }
         };
-        let position = catalogue.position(&technology.id).unwrap_or_default();
+        let Some(position) = catalogue.position(&technology.id) else {
+            return Err(ApiError::internal(
+                &req,
+                &format!("`{}` was found but has no position", technology.id),
+            ));
+        };
         if positions.contains(&position) {
             return Err(ApiError::invalid_parameter(
                 &req,

@@ -464,3 +464,39 @@ async fn every_facet_count_is_the_total_of_its_filter() {
     }
     assert!(checked > 500, "only {checked} facet values checked");
 }
+
+#[actix_web::test]
+async fn fields_trims_search_hits_as_it_trims_list_items() {
+    let body = get("/v1/search?q=pyhton&fields=id,name&per_page=3").await.json();
+    let items = body["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "{body}");
+    for hit in items {
+        let keys: Vec<&String> = hit.as_object().expect("a hit").keys().collect();
+        assert_eq!(keys, ["id", "name"], "{hit}");
+    }
+    assert_eq!(items[0]["id"], "python");
+    // Everything else of the answer is whole.
+    assert!(body["total"].as_u64().is_some_and(|t| t > 0));
+    assert!(body["facets"]["kind"].is_object());
+    let whole = get("/v1/search?q=pyhton&per_page=3").await.json();
+    assert!(whole["items"][0]["ranking"].is_object());
+    let problem = get("/v1/search?q=python&fields=id,colour").await.problem(400);
+    assert_eq!(problem["parameter"], "fields");
+    let allowed = problem["allowed"].as_array().expect("allowed");
+    assert!(allowed.iter().any(|a| a == "highlights"), "{allowed:?}");
+}
+
+#[actix_web::test]
+async fn an_unknown_search_parameter_lists_every_parameter_search_takes() {
+    let problem = get("/v1/search?q=python&colour=red").await.problem(400);
+    assert_eq!(problem["parameter"], "colour");
+    let allowed: Vec<&str> = problem["allowed"]
+        .as_array()
+        .expect("allowed")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    for name in ["q", "page", "per_page", "fields", "kind", "license", "updated_since"] {
+        assert!(allowed.contains(&name), "{name}: {allowed:?}");
+    }
+}
