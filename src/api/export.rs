@@ -264,10 +264,7 @@ impl ExportWriter {
                 out.extend_from_slice(b",\"items\":[");
             }
             Format::Ndjson => {}
-            Format::Csv => {
-                out.extend_from_slice(CSV_COLUMNS.join(",").as_bytes());
-                out.extend_from_slice(b"\r\n");
-            }
+            Format::Csv => csv_line(out, CSV_COLUMNS)?,
         }
         Ok(())
     }
@@ -297,9 +294,7 @@ impl ExportWriter {
                 )?;
                 out.push(b'\n');
             }
-            Format::Csv => {
-                out.extend_from_slice(csv_row(&catalogue.technologies()[position]).as_bytes());
-            }
+            Format::Csv => csv_line(out, &csv_cells(&catalogue.technologies()[position]))?,
         }
         Ok(())
     }
@@ -363,19 +358,23 @@ const CSV_COLUMNS: &[&str] = &[
     "updated",
 ];
 
-/// Quotes a CSV field when it holds a separator, quote or line break (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
+/// Appends one CSV record and its CRLF to `out` (RFC 4180: a field is quoted when it
+/// holds a separator, a quote or a line break, its quotes doubled), written by the
+/// `csv` crate.
+fn csv_line<S: AsRef<[u8]>>(out: &mut Vec<u8>, cells: &[S]) -> Result<(), serde_json::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    writer
+        .write_record(cells)
+        .and_then(|()| writer.flush().map_err(csv::Error::from))
+        .map_err(|error| serde_json::Error::io(std::io::Error::other(error)))
 }
 
-/// One CSV row, with its line break.
-fn csv_row(t: &Technology) -> String {
+/// One technology's CSV cells, in [`CSV_COLUMNS`] order.
+fn csv_cells(t: &Technology) -> [String; 21] {
     let r = &t.relations;
-    let cells = [
+    [
         t.id.clone(),
         t.name.clone(),
         t.kind.as_str().to_owned(),
@@ -397,11 +396,7 @@ fn csv_row(t: &Technology) -> String {
         t.identifiers.endoflife.clone().unwrap_or_default(),
         t.sources.join("; "),
         t.updated.to_string(),
-    ];
-    let row: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-    let mut line = row.join(",");
-    line.push_str("\r\n");
-    line
+    ]
 }
 
 #[cfg(test)]
@@ -489,8 +484,13 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        let mut out = Vec::new();
+        csv_line(&mut out, &["plain", "a, b", "say \"hi\"", "two\nlines", ""])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "plain,\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\",\r\n"
+        );
+        assert_eq!(CSV_COLUMNS.len(), 21, "one column per cell of csv_cells");
     }
 }
