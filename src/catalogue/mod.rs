@@ -11,6 +11,7 @@ mod load;
 pub mod model;
 pub mod refresh;
 pub mod schema;
+#[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 mod validate;
 
