@@ -1,19 +1,17 @@
 //! The immutable unit every request reads: one validated catalogue, its search
-//! index, and what answers reuse (fingerprint, dates, memoized answer bytes).
+//! index, its fingerprint and dates. No HTTP type: answers already made are kept by
+//! the API's own memo layer (`api::memo`), keyed by [`answer_key`].
 //!
 //! A reload builds a whole new [`Snapshot`] beside the serving one and swaps it in
 //! atomically ([`Snapshots`]); a request holds one snapshot from start to end, so
 //! no answer ever mixes two catalogues.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
-use xxhash_rust::xxh3::Xxh3;
 
-use actix_web::http::header::{HeaderName, HeaderValue, HttpDate};
 use arc_swap::ArcSwap;
-use bytes::Bytes;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::catalogue::{Catalogue, Date, LoadErrors};
 use crate::search::Index;
@@ -37,105 +35,6 @@ impl Source {
     }
 }
 
-/// Most bytes of answers a snapshot keeps memoized.
-const MEMO_BYTES: usize = 8 * 1024 * 1024;
-/// Largest single answer worth memoizing.
-pub const MEMO_MAX_ANSWER: usize = 1024 * 1024;
-/// Number of independently locked memo shards.
-const MEMO_SHARDS: usize = 16;
-
-/// A memoized answer: its bytes, media type and headers, ready to copy into a
-/// response, and its compressed forms once asked for.
-#[derive(Debug)]
-pub struct Memo {
-    /// Its `ETag`.
-    pub etag: HeaderValue,
-    /// The answer's body.
-    pub body: Bytes,
-    /// Its `Content-Type`.
-    pub content_type: HeaderValue,
-    /// Its `Vary`.
-    pub vary: HeaderValue,
-    /// Extra headers that belong to the answer (`Link`, `X-Total-Count`).
-    pub headers: Box<[(HeaderName, HeaderValue)]>,
-    /// The route pattern that made it (for metrics), when one matched.
-    pub route: Option<Box<str>>,
-    /// The body compressed with each [`Coding`], made on first demand.
-    encoded: [OnceLock<Option<Bytes>>; 3],
-    /// Whether the memo holds this answer (its compressed forms then count against
-    /// the memo's budget).
-    kept: AtomicBool,
-}
-
-/// A content coding answers are stored in besides identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    /// `br` (quality 5).
-    Brotli = 0,
-    /// `gzip` (level 6).
-    Gzip = 1,
-    /// `zstd` (level 3).
-    Zstd = 2,
-}
-
-impl Coding {
-    /// The `Content-Encoding` value.
-    pub fn header_value(self) -> HeaderValue {
-        const BR: HeaderValue = HeaderValue::from_static("br");
-        const GZIP: HeaderValue = HeaderValue::from_static("gzip");
-        const ZSTD: HeaderValue = HeaderValue::from_static("zstd");
-        match self {
-            Coding::Brotli => BR,
-            Coding::Gzip => GZIP,
-            Coding::Zstd => ZSTD,
-        }
-    }
-
-    fn encode(self, body: &[u8]) -> Option<Bytes> {
-        use std::io::Write;
-        let mut out = Vec::with_capacity(body.len() / 4 + 64);
-        let written = match self {
-            Coding::Brotli => {
-                let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
-                writer.write_all(body).and_then(|()| writer.flush())
-            }
-            Coding::Gzip => {
-                let mut encoder =
-                    flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(6));
-                encoder
-                    .write_all(body)
-                    .and_then(|()| encoder.finish().map(drop))
-            }
-            Coding::Zstd => zstd::stream::copy_encode(body, &mut out, 3),
-        };
-        // Writing to memory does not fail; should it, the answer goes unencoded.
-        written.ok().map(|()| Bytes::from(out))
-    }
-}
-
-impl Memo {
-    /// A memo of `body`.
-    pub fn new(
-        etag: HeaderValue,
-        body: Bytes,
-        content_type: HeaderValue,
-        vary: HeaderValue,
-        headers: Box<[(HeaderName, HeaderValue)]>,
-        route: Option<Box<str>>,
-    ) -> Memo {
-        Memo {
-            etag,
-            body,
-            content_type,
-            vary,
-            headers,
-            route,
-            encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
-            kept: AtomicBool::new(false),
-        }
-    }
-}
-
 /// A catalogue ready to serve.
 pub struct Snapshot {
     /// The catalogue.
@@ -149,12 +48,6 @@ pub struct Snapshot {
     pub last_modified: SystemTime,
     /// Monotonic number of this snapshot within the process (1 for the first).
     pub generation: u64,
-    /// `last_modified` as a `Last-Modified` value.
-    pub last_modified_header: HeaderValue,
-    memo: [RwLock<HashMap<u64, Arc<Memo>>>; MEMO_SHARDS],
-    memo_bytes: AtomicUsize,
-    /// The day the memoized answers were made for (days since the epoch).
-    memo_day: std::sync::atomic::AtomicI64,
 }
 
 impl Snapshot {
@@ -178,11 +71,6 @@ impl Snapshot {
             fingerprint,
             last_modified,
             generation,
-            last_modified_header: HeaderValue::from_str(&HttpDate::from(last_modified).to_string())
-                .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
-            memo: std::array::from_fn(|_| RwLock::new(HashMap::new())),
-            memo_bytes: AtomicUsize::new(0),
-            memo_day: std::sync::atomic::AtomicI64::new(Date::today().days_since_epoch()),
         }
     }
 
@@ -218,53 +106,6 @@ impl Snapshot {
     /// timing fields).
     pub fn answer_key(&self, request_key: &str, today: Date) -> u64 {
         answer_key(self.fingerprint, request_key, today)
-    }
-
-    /// The memoized answer for `key`, if any.
-    pub fn memo(&self, key: u64) -> Option<Arc<Memo>> {
-        let shard = &self.memo[(key as usize) % MEMO_SHARDS];
-        shard.read().ok().and_then(|map| map.get(&key).cloned())
-    }
-
-    /// Memoizes an answer made on `today` while the memo has room; a full memo
-    /// keeps what it has. The first answer of a new day empties the memo: every key
-    /// of the day before is dead (keys include the day).
-    pub fn remember(&self, key: u64, memo: Arc<Memo>, today: Date) {
-        let day = today.days_since_epoch();
-        if self.memo_day.swap(day, Ordering::Relaxed) != day {
-            for shard in &self.memo {
-                if let Ok(mut map) = shard.write() {
-                    map.clear();
-                }
-            }
-            self.memo_bytes.store(0, Ordering::Relaxed);
-        }
-        let size = memo.body.len();
-        if size > MEMO_MAX_ANSWER || self.memo_bytes.load(Ordering::Relaxed) + size > MEMO_BYTES {
-            return;
-        }
-        if let Ok(mut map) = self.memo[(key as usize) % MEMO_SHARDS].write()
-            && !map.contains_key(&key)
-        {
-            memo.kept.store(true, Ordering::Relaxed);
-            map.insert(key, memo);
-            self.memo_bytes.fetch_add(size, Ordering::Relaxed);
-        }
-    }
-
-    /// `memo`'s body compressed with `coding`: compressed once, on first demand,
-    /// and counted against the memo's budget (`None` if compressing failed).
-    pub fn encoded(&self, memo: &Memo, coding: Coding) -> Option<Bytes> {
-        memo.encoded[coding as usize]
-            .get_or_init(|| {
-                let bytes = coding.encode(&memo.body);
-                if memo.kept.load(Ordering::Relaxed) {
-                    let size = bytes.as_ref().map_or(0, Bytes::len);
-                    self.memo_bytes.fetch_add(size, Ordering::Relaxed);
-                }
-                bytes
-            })
-            .clone()
     }
 }
 

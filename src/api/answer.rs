@@ -16,9 +16,11 @@ use actix_web::http::header::{self, AcceptEncoding, Encoding, HeaderName, Header
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 
+use super::AppState;
+use super::memo::{AnswerMemo, Coding, Memo};
 use super::problem::ApiError;
 use crate::catalogue::Date;
-use crate::snapshot::{Coding, Memo, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// `Vary` of answers negotiated by `Accept-Encoding` only.
 const VARY_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
@@ -106,9 +108,18 @@ pub struct Cacheable<'a> {
     req: &'a HttpRequest,
     snapshot: &'a Snapshot,
     policy: &'a CachePolicy,
+    memo: &'a AnswerMemo,
     vary: HeaderValue,
     key: u64,
-    today: Date,
+}
+
+/// The key of a request's answer (no negotiated variant), kept in the request's
+/// extensions by the first layer that computes it, so it is computed once.
+#[derive(Debug, Clone, Copy)]
+struct AnswerKey {
+    fingerprint: u64,
+    day: i64,
+    key: u64,
 }
 
 impl<'a> Cacheable<'a> {
@@ -117,27 +128,22 @@ impl<'a> Cacheable<'a> {
     pub fn new(
         req: &'a HttpRequest,
         snapshot: &'a Snapshot,
-        policy: &'a CachePolicy,
+        state: &'a AppState,
         variant: &str,
     ) -> Cacheable<'a> {
-        let target = req
-            .uri()
-            .path_and_query()
-            .map(|pq| pq.as_str())
-            .unwrap_or("/");
         let today = Date::today();
         let key = if variant.is_empty() {
-            snapshot.answer_key(target, today)
+            answer_key(req, snapshot, today)
         } else {
-            snapshot.answer_key(&format!("{target}\u{0}{variant}"), today)
+            snapshot.answer_key(&format!("{}\u{0}{variant}", target(req)), today)
         };
         Cacheable {
             req,
             snapshot,
-            policy,
+            policy: &state.cache,
+            memo: &state.memo,
             vary: VARY_ENCODING,
             key,
-            today,
         }
     }
 
@@ -181,7 +187,7 @@ impl<'a> Cacheable<'a> {
             .insert_header((header::CACHE_CONTROL, self.policy.cache_control.clone()))
             .insert_header((
                 header::LAST_MODIFIED,
-                self.snapshot.last_modified_header.clone(),
+                self.memo.last_modified(self.snapshot),
             ))
             .insert_header((header::VARY, vary));
     }
@@ -206,7 +212,7 @@ impl<'a> Cacheable<'a> {
         if self.not_modified(&etag) {
             return Ok(self.not_modified_answer(etag_value(etag), self.vary.clone()));
         }
-        let memo = match self.snapshot.memo(self.key) {
+        let memo = match self.memo.get(self.key) {
             Some(memo) => memo,
             None => {
                 let built = match build()? {
@@ -224,7 +230,7 @@ impl<'a> Cacheable<'a> {
                     headers,
                     self.req.match_pattern().map(String::into_boxed_str),
                 ));
-                self.snapshot.remember(self.key, memo.clone(), self.today);
+                self.memo.insert(self.key, memo.clone());
                 memo
             }
         };
@@ -259,7 +265,7 @@ impl<'a> Cacheable<'a> {
         }
         // Should compressing ever fail, the body goes as it is (and `Compress`
         // may still encode it).
-        match coding.and_then(|coding| Some((coding, self.snapshot.encoded(memo, coding)?))) {
+        match coding.and_then(|coding| Some((coding, memo.encoded(coding)?))) {
             Some((coding, encoded)) => {
                 builder.insert_header((header::CONTENT_ENCODING, coding.header_value()));
                 builder.body(encoded)
@@ -370,10 +376,10 @@ fn negotiate_afresh(req: &HttpRequest) -> Negotiated {
 pub fn from_memo(
     req: &HttpRequest,
     snapshot: &Snapshot,
-    policy: &CachePolicy,
+    state: &AppState,
 ) -> Option<(HttpResponse, Option<Box<str>>)> {
-    let answer = Cacheable::new(req, snapshot, policy, "");
-    let memo = snapshot.memo(answer.key)?;
+    let answer = Cacheable::new(req, snapshot, state, "");
+    let memo = state.memo.get(answer.key)?;
     let coding = negotiate(req).ok()?;
     let etag = memo.etag.to_str().unwrap_or_default();
     let response = if answer.not_modified(etag) {
@@ -382,6 +388,33 @@ pub fn from_memo(
         answer.serve(&memo, coding)
     };
     Some((response, memo.route.clone()))
+}
+
+/// The request target: path and query.
+fn target(req: &HttpRequest) -> &str {
+    req.uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/")
+}
+
+/// The key of `req`'s answer from `snapshot` on `today`: taken from the request's
+/// extensions when a layer before computed it, else computed and kept there.
+fn answer_key(req: &HttpRequest, snapshot: &Snapshot, today: Date) -> u64 {
+    let day = today.days_since_epoch();
+    if let Some(known) = req.extensions().get::<AnswerKey>()
+        && known.fingerprint == snapshot.fingerprint
+        && known.day == day
+    {
+        return known.key;
+    }
+    let key = snapshot.answer_key(target(req), today);
+    req.extensions_mut().insert(AnswerKey {
+        fingerprint: snapshot.fingerprint,
+        day,
+        key,
+    });
+    key
 }
 
 fn whole_seconds(time: SystemTime) -> SystemTime {

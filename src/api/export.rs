@@ -16,11 +16,12 @@ use super::AppState;
 use super::answer::{Built, Cacheable, Fresh, JSON, Streamed};
 use super::envelope::SCHEMA_VERSION;
 use super::filters::{Expand, Fields};
+use super::memo::MEMO_MAX_ANSWER;
 use super::problem::{ApiError, ProblemDetails};
 use super::technologies::TechnologyDetail;
 use super::technologies::technology_json;
 use crate::catalogue::{Date, Technology};
-use crate::snapshot::{MEMO_MAX_ANSWER, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// Tag of the export operation in the OpenAPI document.
 pub const TAG: &str = "export";
@@ -159,7 +160,7 @@ pub async fn export(
     let format =
         negotiate(accept).ok_or_else(|| ApiError::not_acceptable(&req, &Format::OFFERED))?;
     let snapshot = state.snapshots.current();
-    Cacheable::new(&req, &snapshot, &state.cache, format.name())
+    Cacheable::new(&req, &snapshot, &state, format.name())
         .varying_by_accept()
         .respond_fresh(|| {
             let content_type = match format {

@@ -165,18 +165,17 @@ pub async fn edge(
                 }
                 charge => {
                     let snapshot = state.snapshots.current();
-                    let mut response =
-                        match answer::from_memo(req.request(), &snapshot, &state.cache) {
-                            Some((answer, pattern)) => {
-                                route = pattern;
-                                req.into_response(answer).map_into_right_body()
-                            }
-                            None => next
-                                .call(req)
-                                .await?
-                                .map_body(|_, body| body.boxed())
-                                .map_into_left_body(),
-                        };
+                    let mut response = match answer::from_memo(req.request(), &snapshot, &state) {
+                        Some((answer, pattern)) => {
+                            route = pattern;
+                            req.into_response(answer).map_into_right_body()
+                        }
+                        None => next
+                            .call(req)
+                            .await?
+                            .map_body(|_, body| body.boxed())
+                            .map_into_left_body(),
+                    };
                     if let Some((limiter, charge)) = charge {
                         // A revalidation that costs the server nothing costs the
                         // client nothing.

@@ -8,6 +8,7 @@ pub mod embed;
 pub mod envelope;
 pub mod export;
 pub mod filters;
+pub mod memo;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;
@@ -117,6 +118,8 @@ pub struct AppState {
     pub cors: CorsPolicy,
     /// The per-client request budget, unless rate limiting is off.
     pub limiter: Option<Limiter>,
+    /// Answers already made, by key.
+    pub memo: memo::AnswerMemo,
 }
 
 impl AppState {
@@ -137,6 +140,7 @@ impl AppState {
             limiter: settings
                 .rate_limit
                 .map(|quota| Limiter::new(quota, settings.rate_limit_window)),
+            memo: memo::AnswerMemo::default(),
             settings,
         }
     }

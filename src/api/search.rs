@@ -361,7 +361,7 @@ pub async fn search(
             .map(|named| named.iter().map(|f| f.as_str()).collect()),
     );
     let snapshot = indexed_snapshot(&req, &state).await?;
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let started = Instant::now();
         let catalogue = &snapshot.catalogue;
         let today = Date::today();
@@ -514,7 +514,7 @@ pub async fn suggest(
     let q = query.q.text();
     let limit = query.limit.map_or(engine::MAX_SUGGESTIONS as u32, |l| l.0);
     let snapshot = indexed_snapshot(&req, &state).await?;
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let technologies = snapshot.catalogue.technologies();
         let items = snapshot
             .index()

@@ -86,7 +86,7 @@ async fn facet_page(
     let query: TaxonomyParams = params::parse(&req)?;
     let pagination = params::pagination(query.page, query.per_page);
     let snapshot = state.snapshots.current();
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let mut values = counts(&snapshot.catalogue, facet);
         let total = values.len();
         let range = pagination.range(total);

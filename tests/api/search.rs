@@ -467,7 +467,9 @@ async fn every_facet_count_is_the_total_of_its_filter() {
 
 #[actix_web::test]
 async fn fields_trims_search_hits_as_it_trims_list_items() {
-    let body = get("/v1/search?q=pyhton&fields=id,name&per_page=3").await.json();
+    let body = get("/v1/search?q=pyhton&fields=id,name&per_page=3")
+        .await
+        .json();
     let items = body["items"].as_array().expect("items");
     assert!(!items.is_empty(), "{body}");
     for hit in items {
@@ -480,7 +482,9 @@ async fn fields_trims_search_hits_as_it_trims_list_items() {
     assert!(body["facets"]["kind"].is_object());
     let whole = get("/v1/search?q=pyhton&per_page=3").await.json();
     assert!(whole["items"][0]["ranking"].is_object());
-    let problem = get("/v1/search?q=python&fields=id,colour").await.problem(400);
+    let problem = get("/v1/search?q=python&fields=id,colour")
+        .await
+        .problem(400);
     assert_eq!(problem["parameter"], "fields");
     let allowed = problem["allowed"].as_array().expect("allowed");
     assert!(allowed.iter().any(|a| a == "highlights"), "{allowed:?}");
@@ -496,7 +500,15 @@ async fn an_unknown_search_parameter_lists_every_parameter_search_takes() {
         .iter()
         .filter_map(|a| a.as_str())
         .collect();
-    for name in ["q", "page", "per_page", "fields", "kind", "license", "updated_since"] {
+    for name in [
+        "q",
+        "page",
+        "per_page",
+        "fields",
+        "kind",
+        "license",
+        "updated_since",
+    ] {
         assert!(allowed.contains(&name), "{name}: {allowed:?}");
     }
 }

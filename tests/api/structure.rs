@@ -186,7 +186,7 @@ fn settings_catalogue_and_search_know_nothing_of_http() {
     let graph = dependencies();
     for (module, uses) in &graph {
         let name = module.join("::");
-        let domain = ["config", "logging", "catalogue", "search"]
+        let domain = ["config", "logging", "catalogue", "search", "snapshot"]
             .iter()
             .any(|m| module.first().is_some_and(|first| first == m));
         if domain {

@@ -113,7 +113,7 @@ pub async fn compare(
         }
         positions.push(position);
     }
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let today = Date::today();
         let expand = Expand {
             related: true,

@@ -54,7 +54,7 @@ pub async fn get_technology(
         Resolved::Here(position) => position,
         Resolved::Elsewhere(redirect) => return Ok(redirect),
     };
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let value = technology_json(
             &snapshot.catalogue,
             position,

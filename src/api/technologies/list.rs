@@ -126,7 +126,7 @@ pub async fn list_technologies(
     let purl = query.purl.map(|p| p.0);
     let cpe = query.cpe.map(|c| c.0);
     let snapshot = state.snapshots.current();
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let catalogue = &snapshot.catalogue;
         let today = Date::today();
         let purl_match = purl.as_deref().map(|p| catalogue.find_by_purl(p));

@@ -35,7 +35,7 @@ pub async fn get_related(
         Resolved::Elsewhere(redirect) => return Ok(redirect),
     };
     let technology = &snapshot.catalogue.technologies()[position];
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         Built::json(
             &req,
             &RelatedResponse {

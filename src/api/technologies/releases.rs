@@ -51,7 +51,7 @@ pub async fn get_releases(
     if snapshot.catalogue.lifecycle(position).is_none() {
         return Err(ApiError::no_lifecycle(&req, &technology.id));
     }
-    Cacheable::new(&req, &snapshot, &state.cache, "").respond(|| {
+    Cacheable::new(&req, &snapshot, &state, "").respond(|| {
         let lifecycle = lifecycle_view(&snapshot.catalogue, position, Date::today())
             .ok_or_else(|| ApiError::no_lifecycle(&req, &technology.id))?;
         Built::json(
