@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, AcceptEncoding, Encoding, HeaderName, HeaderValue, HttpDate};
+use actix_web::http::header::{
+    self, AcceptEncoding, Encoding, Header, HeaderName, HeaderValue, HttpDate,
+};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 
@@ -158,16 +160,17 @@ impl<'a> Cacheable<'a> {
     }
 
     fn not_modified(&self, etag: &str) -> bool {
-        if let Some(value) = self.req.headers().get(header::IF_NONE_MATCH) {
-            let Ok(text) = value.to_str() else {
+        if self.req.headers().contains_key(header::IF_NONE_MATCH) {
+            // Weak comparison (RFC 9110 §13.1.2): opaque tags match with or without W/.
+            let Ok(ours) = etag.parse::<header::EntityTag>() else {
                 return false;
             };
-            // Weak comparison (RFC 9110 §13.1.2): opaque tags match with or without W/.
-            let ours = etag.strip_prefix("W/").unwrap_or(etag);
-            return text
-                .split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours);
+            return match header::IfNoneMatch::parse(self.req) {
+                Ok(header::IfNoneMatch::Any) => true,
+                Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(&ours)),
+                // A malformed field is ignored, as if absent (RFC 9110 §13.1.2).
+                Err(_) => false,
+            };
         }
         if let Some(since) = self
             .req

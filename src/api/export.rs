@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::http::header;
+use actix_web::http::header::{self, Header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use bytes::Bytes;
 use serde::Serialize;
@@ -65,28 +65,17 @@ impl Format {
     }
 }
 
-/// Picks the representation the `Accept` header prefers (RFC 9110 §12.5.1):
-/// highest q first, then the more specific range; no header means JSON.
-fn negotiate(accept: Option<&str>) -> Option<Format> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+/// Picks the representation the `Accept` header prefers (RFC 9110 §12.5.1),
+/// parsed by actix's typed `Accept` header: highest q first, then the more specific
+/// range; no header (or an empty one) means JSON, a malformed one nothing.
+fn negotiate(req: &HttpRequest) -> Option<Format> {
+    let accept = header::Accept::parse(req).ok()?;
+    if accept.0.is_empty() {
         return Some(Format::Json);
-    };
-    let mut best: Option<(u32, u8, Format)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';').map(str::trim);
-        let media_type = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let mut quality = 1000;
-        for parameter in parts {
-            if let Some(q) = parameter
-                .strip_prefix("q=")
-                .or_else(|| parameter.strip_prefix("Q="))
-            {
-                quality = q
-                    .parse::<f32>()
-                    .map(|q| (q.clamp(0.0, 1.0) * 1000.0) as u32)
-                    .unwrap_or(0);
-            }
-        }
+    }
+    let mut best: Option<(header::Quality, u8, Format)> = None;
+    for range in &accept.0 {
+        let media_type = range.item.essence_str().to_ascii_lowercase();
         let Some(format) = Format::for_media_type(&media_type) else {
             continue;
         };
@@ -95,7 +84,10 @@ fn negotiate(accept: Option<&str>) -> Option<Format> {
             t if t.ends_with("/*") => 1,
             _ => 2,
         };
-        if quality > 0 && best.is_none_or(|(q, s, _)| (quality, specificity) > (q, s)) {
+        let quality = range.quality;
+        if quality > header::Quality::ZERO
+            && best.is_none_or(|(q, s, _)| (quality, specificity) > (q, s))
+        {
             best = Some((quality, specificity, format));
         }
     }
@@ -153,12 +145,7 @@ pub async fn export(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     super::params::parse::<super::params::NoParams>(&req)?;
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok());
-    let format =
-        negotiate(accept).ok_or_else(|| ApiError::not_acceptable(&req, &Format::OFFERED))?;
+    let format = negotiate(&req).ok_or_else(|| ApiError::not_acceptable(&req, &Format::OFFERED))?;
     let snapshot = state.snapshots.current();
     Cacheable::new(&req, &snapshot, &state, format.name())
         .varying_by_accept()
@@ -404,21 +391,32 @@ fn csv_cells(t: &Technology) -> [String; 21] {
 mod tests {
     use super::*;
 
+    fn negotiated(accept: Option<&str>) -> Option<Format> {
+        let mut request = actix_web::test::TestRequest::default();
+        if let Some(accept) = accept {
+            request = request.insert_header((header::ACCEPT, accept));
+        }
+        negotiate(&request.to_http_request())
+    }
+
     #[test]
     fn negotiation_follows_quality_then_specificity() {
-        assert_eq!(negotiate(None), Some(Format::Json));
-        assert_eq!(negotiate(Some("text/csv")), Some(Format::Csv));
+        assert_eq!(negotiated(None), Some(Format::Json));
+        assert_eq!(negotiated(Some("")), Some(Format::Json));
+        assert_eq!(negotiated(Some("text/csv")), Some(Format::Csv));
         assert_eq!(
-            negotiate(Some("application/x-ndjson")),
+            negotiated(Some("application/x-ndjson")),
             Some(Format::Ndjson)
         );
         assert_eq!(
-            negotiate(Some("text/csv;q=0.5, application/json")),
+            negotiated(Some("text/csv;q=0.5, application/json")),
             Some(Format::Json)
         );
-        assert_eq!(negotiate(Some("*/*;q=0.1, text/csv")), Some(Format::Csv));
-        assert_eq!(negotiate(Some("text/html")), None);
-        assert_eq!(negotiate(Some("application/json;q=0")), None);
+        assert_eq!(negotiated(Some("*/*;q=0.1, text/csv")), Some(Format::Csv));
+        assert_eq!(negotiated(Some("*/*, text/csv")), Some(Format::Csv));
+        assert_eq!(negotiated(Some("TEXT/CSV")), Some(Format::Csv));
+        assert_eq!(negotiated(Some("text/html")), None);
+        assert_eq!(negotiated(Some("application/json;q=0")), None);
     }
 
     /// The whole export written at once, and in small chunks.

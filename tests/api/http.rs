@@ -54,6 +54,16 @@ async fn if_none_match_with_the_etag_just_received_answers_304() {
         assert_eq!(again.header("vary"), first.header("vary"), "{path}");
         let other = get_with(path, &[("if-none-match", "W/\"0000000000000000\"")]).await;
         assert_eq!(other.status, 200, "{path}: a stale tag gets the answer");
+        // Weak comparison: the tag strong or weak, in a list, or `*`, all match.
+        let strong = etag.trim_start_matches("W/");
+        for header in [
+            strong.to_owned(),
+            format!("\"0000000000000000\", {etag}"),
+            "*".to_owned(),
+        ] {
+            let again = get_with(path, &[("if-none-match", &header)]).await;
+            assert_eq!(again.status, 304, "{path}: If-None-Match: {header}");
+        }
     }
 }
 
