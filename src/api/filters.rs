@@ -200,15 +200,7 @@ pub struct Fields(Option<Vec<String>>);
 impl Fields {
     /// The fields `fields` names, each once, in the order given (all when absent).
     pub fn from_param(fields: Option<Vec<FieldName>>) -> Fields {
-        Fields(fields.map(|named| {
-            let mut kept: Vec<String> = Vec::new();
-            for field in named {
-                if !kept.iter().any(|f| f == field.as_str()) {
-                    kept.push(field.as_str().to_owned());
-                }
-            }
-            kept
-        }))
+        Fields::named(fields.map(|named| named.into_iter().map(FieldName::as_str).collect()))
     }
 
     /// The fields named, each once, in the order given (all when absent), of a

@@ -279,11 +279,8 @@ fn document_limits(mut document: OpenApiDocument) -> OpenApiDocument {
 /// Gives every problem answer in the document an example of its own status (the
 /// schema's example is a 400), made by the constructors the handlers use, so the
 /// examples say what the server really answers.
-fn document_problem_examples(document: OpenApiDocument) -> OpenApiDocument {
+fn document_problem_examples(value: &mut serde_json::Value) {
     use actix_web::test::TestRequest;
-    let Ok(mut value) = serde_json::to_value(&document) else {
-        return document;
-    };
     let at = |uri: &str| TestRequest::with_uri(uri).to_http_request();
     let example = |error: ApiError| serde_json::to_value(error.problem()).ok();
     let long_query = format!("/v1/search?q={}", "a".repeat(2100));
@@ -344,7 +341,6 @@ fn document_problem_examples(document: OpenApiDocument) -> OpenApiDocument {
             }
         }
     }
-    serde_json::from_value(value).unwrap_or(document)
 }
 
 /// Documents technology answers as they can really be: with `fields` any field may
@@ -352,14 +348,11 @@ fn document_problem_examples(document: OpenApiDocument) -> OpenApiDocument {
 /// (the detail, and each list item) lists every property of `Technology` plus those
 /// two, requires none, and allows none other — whereas `Technology` itself stays
 /// the strict shape of a data file.
-fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
-    let Ok(mut value) = serde_json::to_value(&document) else {
-        return document;
-    };
+fn document_sparse_technologies(value: &mut serde_json::Value) {
     let schemas = &mut value["components"]["schemas"];
     let mut detail = schemas["Technology"].clone();
     let Some(object) = detail.as_object_mut() else {
-        return document;
+        return;
     };
     object.remove("required");
     object.insert(
@@ -404,6 +397,16 @@ fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
             parameter["schema"]["uniqueItems"] = serde_json::json!(true);
         }
     }
+}
+
+/// The edits made to the document as JSON (sparse technology items, per-status
+/// problem examples), in one round trip through `serde_json`.
+fn document_as_json(document: OpenApiDocument) -> OpenApiDocument {
+    let Ok(mut value) = serde_json::to_value(&document) else {
+        return document;
+    };
+    document_sparse_technologies(&mut value);
+    document_problem_examples(&mut value);
     serde_json::from_value(value).unwrap_or(document)
 }
 
@@ -412,11 +415,7 @@ fn document_sparse_technologies(document: OpenApiDocument) -> OpenApiDocument {
 pub fn openapi() -> OpenApiDocument {
     static DOCUMENT: OnceLock<OpenApiDocument> = OnceLock::new();
     DOCUMENT
-        .get_or_init(|| {
-            document_problem_examples(document_limits(document_sparse_technologies(
-                register(App::new()).1,
-            )))
-        })
+        .get_or_init(|| document_as_json(document_limits(register(App::new()).1)))
         .clone()
 }
 
