@@ -79,7 +79,7 @@ impl Facet {
 }
 
 /// The values of [`Facet::Language`] for one entry.
-pub fn language_values(t: &Technology) -> impl Iterator<Item = &str> {
+fn language_values(t: &Technology) -> impl Iterator<Item = &str> {
     let own = (t.kind == Kind::Language).then_some(t.id.as_str());
     t.relations
         .for_language

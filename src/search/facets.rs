@@ -2,8 +2,7 @@
 //! document's values are resolved at build time to small numbers laid out back to
 //! back, so counting a document is one slice of one array.
 
-use crate::catalogue::filter::language_values;
-use crate::catalogue::{Catalogue, Kind};
+use crate::catalogue::{Catalogue, Facet, Kind};
 
 use super::hash::WordMap;
 
@@ -77,27 +76,24 @@ impl FacetTable {
     pub fn build(catalogue: &Catalogue) -> FacetTable {
         let technologies = catalogue.technologies();
         let mut names: Vec<Box<str>> = Kind::ALL.iter().map(|k| k.as_str().into()).collect();
+        // An entry's tags and languages as the filters define them
+        // (`catalogue::Facet`), so a count is always the total of its filter.
+        let all = |facet: Facet| {
+            (0..technologies.len()).flat_map(move |position| facet.values(catalogue, position))
+        };
         let tags_from = names.len();
-        let tags = number_values(
-            technologies
-                .iter()
-                .flat_map(|t| t.tags.iter().map(String::as_str)),
-            &mut names,
-        );
+        let tags = number_values(all(Facet::Tag), &mut names);
         let languages_from = names.len();
-        let languages = number_values(technologies.iter().flat_map(language_values), &mut names);
+        let languages = number_values(all(Facet::Language), &mut names);
         let mut offsets = Vec::with_capacity(technologies.len() + 1);
         let mut values = Vec::new();
         offsets.push(0);
-        for technology in technologies {
+        for (position, technology) in technologies.iter().enumerate() {
             let kind = Kind::ALL.iter().position(|k| *k == technology.kind);
             values.push(kind.unwrap_or(0) as u32);
-            values.extend(technology.tags.iter().filter_map(|t| tags.get(t.as_str())));
-            let first_language = values.len();
-            for language in language_values(technology).filter_map(|l| languages.get(l)) {
-                if !values[first_language..].contains(language) {
-                    values.push(*language);
-                }
+            for (facet, numbers) in [(Facet::Tag, &tags), (Facet::Language, &languages)] {
+                let named = facet.values(catalogue, position);
+                values.extend(named.into_iter().filter_map(|v| numbers.get(v)));
             }
             offsets.push(values.len() as u32);
         }

@@ -225,16 +225,14 @@ impl Names {
         }
         // Nothing completes it: the relaxed rules, one typo from 4 characters, on
         // the first letter too (two from 9 when nothing lies within one).
-        let relaxed = Rules::Relaxed.budget(&key);
-        for typos_allowed in 1..=relaxed {
+        for typos_allowed in 1..=Rules::Relaxed.budget(&key) {
             if !ranked.is_empty() {
                 break;
             }
-            let rules = Rules::Relaxed;
             self.rank_typos(
                 &key,
                 typos_allowed,
-                rules,
+                Rules::Relaxed,
                 exact,
                 typos,
                 importance,
@@ -477,6 +475,25 @@ mod tests {
             scanned += 1;
             scanned < SCAN_LIMIT
         });
+        // The keys `allowed` typos away, as a prefix (`anywhere`: the first letter
+        // too), ranked at that distance.
+        let typo_pass = |allowed: u8, anywhere: bool, ranked: &mut Vec<u64>| {
+            let mut scanned = 0;
+            let visit = |found_key: &[u8], value, distance| {
+                if distance == allowed {
+                    for &entry in names.key_documents(value) {
+                        ranked.push(rank(distance, found_key, entry));
+                    }
+                }
+                scanned += 1;
+                scanned < SCAN_LIMIT
+            };
+            if anywhere {
+                typos.matches_anywhere(&names.keys, &key, allowed, true, visit);
+            } else {
+                typos.matches(&names.keys, &key, allowed, true, visit);
+            }
+        };
         let max_typos = typo_budget(&key);
         for allowed in 1..=max_typos {
             let room = if allowed == 1 {
@@ -487,43 +504,13 @@ mod tests {
             if !room {
                 break;
             }
-            let mut scanned = 0;
-            typos.matches(
-                &names.keys,
-                &key,
-                allowed,
-                true,
-                |found_key, value, distance| {
-                    if distance == allowed {
-                        for &entry in names.key_documents(value) {
-                            ranked.push(rank(distance, found_key, entry));
-                        }
-                    }
-                    scanned += 1;
-                    scanned < SCAN_LIMIT
-                },
-            );
+            typo_pass(allowed, false, &mut ranked);
         }
         for allowed in 1..=Rules::Relaxed.budget(&key) {
             if !ranked.is_empty() {
                 break;
             }
-            let mut scanned = 0;
-            typos.matches_anywhere(
-                &names.keys,
-                &key,
-                allowed,
-                true,
-                |found_key, value, distance| {
-                    if distance == allowed {
-                        for &entry in names.key_documents(value) {
-                            ranked.push(rank(distance, found_key, entry));
-                        }
-                    }
-                    scanned += 1;
-                    scanned < SCAN_LIMIT
-                },
-            );
+            typo_pass(allowed, true, &mut ranked);
         }
         distinct_documents(&mut ranked);
         ranked.sort_unstable();
