@@ -15,8 +15,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use actix_web::http::header::HeaderValue;
 use actix_web::http::{Method, Version};
 
-use crate::catalogue::Date;
-
 /// The log target of access-log lines (`RUST_LOG=stackatlas::access=off` mutes them).
 pub const ACCESS_TARGET: &str = "stackatlas::access";
 
@@ -242,20 +240,19 @@ fn timestamp(out: &mut Vec<u8>) {
     out.extend_from_slice(&text);
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (jiff's RFC 3339 form of a
+/// whole-second timestamp).
 fn format_utc(seconds: u64) -> [u8; 20] {
-    let date = Date::from_days_since_epoch((seconds / 86_400) as i64);
-    let second_of_day = seconds % 86_400;
-    let mut text = [0u8; 20];
-    let formatted = format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        second_of_day / 3_600,
-        second_of_day / 60 % 60,
-        second_of_day % 60
-    );
-    let bytes = formatted.as_bytes();
-    let n = bytes.len().min(20);
-    text[..n].copy_from_slice(&bytes[..n]);
+    let mut text = *b"1970-01-01T00:00:00Z";
+    if let Some(timestamp) = i64::try_from(seconds)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+    {
+        let formatted = timestamp.to_string();
+        if formatted.len() == text.len() {
+            text.copy_from_slice(formatted.as_bytes());
+        }
+    }
     text
 }
 

@@ -8,97 +8,72 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use jiff::tz::Offset;
+use jiff::{Span, Timestamp, civil};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
-/// A calendar date (proleptic Gregorian), written `YYYY-MM-DD`.
+/// A calendar date (proleptic Gregorian), written `YYYY-MM-DD`: a
+/// [`jiff::civil::Date`] with the catalogue's one text form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: i32,
-    month: u8,
-    day: u8,
-}
+pub struct Date(civil::Date);
+
+/// 1970-01-01, the day the epoch starts.
+const EPOCH: civil::Date = civil::date(1970, 1, 1);
 
 impl Date {
-    /// Parses `YYYY-MM-DD`, rejecting impossible dates.
+    /// Parses `YYYY-MM-DD` (exactly: four-digit year, two-digit month and day),
+    /// rejecting impossible dates.
     pub fn parse(text: &str) -> Option<Date> {
         let bytes = text.as_bytes();
-        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        if bytes.len() != 10 || !bytes[..4].iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let year: i32 = text[0..4].parse().ok()?;
-        let month: u8 = text[5..7].parse().ok()?;
-        let day: u8 = text[8..10].parse().ok()?;
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return None;
-        }
-        Some(Date { year, month, day })
+        text.parse::<civil::Date>().ok().map(Date)
     }
 
     /// Today in UTC, from the system clock.
     pub fn today() -> Date {
-        let seconds = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        Date::from_days_since_epoch((seconds / 86_400) as i64)
+        Date(Offset::UTC.to_datetime(Timestamp::now()).date())
     }
 
-    /// The date `days` days after 1970-01-01 (Howard Hinnant's civil-from-days).
+    /// The date `days` days after 1970-01-01 (clamped to jiff's range, years
+    /// -9999 to 9999).
     pub fn from_days_since_epoch(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
+        let date = i32::try_from(days)
+            .ok()
+            .and_then(|days| EPOCH.checked_add(Span::new().try_days(days).ok()?).ok());
+        Date(date.unwrap_or(if days < 0 {
+            civil::Date::MIN
+        } else {
+            civil::Date::MAX
+        }))
     }
 
     /// The year.
     pub fn year(self) -> i32 {
-        self.year
+        i32::from(self.0.year())
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's days-from-civil).
+    /// Days since 1970-01-01.
     pub fn days_since_epoch(self) -> i64 {
-        let year = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = year.div_euclid(400);
-        let yoe = year.rem_euclid(400);
-        let month = i64::from(self.month);
-        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
-            + i64::from(self.day)
-            - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        // Days between two civil dates are exact (no time zone is involved), and
+        // jiff's range (about 7.3 million days) always fits.
+        i64::from(EPOCH.until(self.0).map_or(0, |span| span.get_days()))
     }
 
-    /// Midnight UTC at the start of the day.
+    /// Midnight UTC at the start of the day (the epoch for earlier days).
     pub fn to_system_time(self) -> SystemTime {
-        let days = self.days_since_epoch();
-        if days >= 0 {
-            UNIX_EPOCH + std::time::Duration::from_secs(days as u64 * 86_400)
-        } else {
-            UNIX_EPOCH
+        match u64::try_from(self.days_since_epoch()) {
+            Ok(days) => UNIX_EPOCH + std::time::Duration::from_secs(days * 86_400),
+            Err(_) => UNIX_EPOCH,
         }
-    }
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -333,6 +308,8 @@ mod tests {
         assert_eq!(Date::parse("2023-02-29"), None);
         assert_eq!(Date::parse("2023-13-01"), None);
         assert_eq!(Date::parse("2023-1-01"), None);
+        assert_eq!(Date::parse("+02023-01-01"), None);
+        assert_eq!(Date::parse("2023-01-01T00:00"), None);
     }
 
     #[test]
