@@ -61,12 +61,19 @@ struct EmbedParams {
 }
 
 /// `GET /embed/`: the embed example's page.
+/// Content-Security-Policy of the embed example: its script from this origin, its
+/// inline styles, and requests to this origin only.
+const CSP_EMBED: header::HeaderValue = header::HeaderValue::from_static(
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+);
+
 pub async fn page(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // The page reads `?api=` itself; nothing else may be given.
     super::params::parse::<EmbedParams>(&req)?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP_EMBED))
         .body(served().page.clone()))
 }
 

@@ -153,6 +153,11 @@ li {{ margin: .2rem 0; }}
     )
 }
 
+/// Content-Security-Policy of the landing page: inline styles only.
+const CSP_LANDING: header::HeaderValue = header::HeaderValue::from_static(
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+);
+
 /// API index
 ///
 /// Names the service and links to every endpoint and to the documentation. A
@@ -174,6 +179,7 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::VARY, "Accept"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, CSP_LANDING))
             .body(landing_page(technologies)));
     }
     let index = ApiIndex {

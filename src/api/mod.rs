@@ -20,13 +20,14 @@ pub mod search;
 pub mod taxonomy;
 pub mod technologies;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::http::header::HeaderValue;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -35,7 +36,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::snapshot::Snapshots;
 use answer::CachePolicy;
-use cors::CorsPolicy;
 use metrics::Metrics;
 use problem::{ApiError, ProblemDetails};
 use ratelimit::Limiter;
@@ -45,16 +45,7 @@ pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// The methods every route accepts.
 pub const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
 /// Response headers scripts on other origins may read.
-pub const EXPOSED_HEADERS: [&str; 8] = [
-    "etag",
-    "link",
-    "x-total-count",
-    "ratelimit",
-    "ratelimit-policy",
-    "retry-after",
-    "x-request-id",
-    "last-modified",
-];
+pub const EXPOSED_HEADERS: &str = "etag, link, x-total-count, ratelimit, ratelimit-policy, retry-after, x-request-id, last-modified";
 
 /// HTTP behaviour that settings control.
 #[derive(Debug, Clone)]
@@ -114,10 +105,8 @@ pub struct AppState {
     pub cache: CachePolicy,
     /// Request and reload metrics.
     pub metrics: Metrics,
-    /// Who may read answers from scripts.
-    pub cors: CorsPolicy,
     /// The per-client request budget, unless rate limiting is off.
-    pub limiter: Option<Limiter>,
+    pub limiter: Option<Arc<Limiter>>,
     /// Answers already made, by key.
     pub memo: memo::AnswerMemo,
 }
@@ -136,10 +125,13 @@ impl AppState {
             snapshots,
             cache: settings.cache.clone(),
             metrics: Metrics::new(patterns.iter().map(String::as_str)),
-            cors: CorsPolicy::new(&settings.cors_origins, &EXPOSED_HEADERS),
-            limiter: settings
-                .rate_limit
-                .map(|quota| Limiter::new(quota, settings.rate_limit_window)),
+            limiter: settings.rate_limit.map(|quota| {
+                Arc::new(Limiter::new(
+                    quota,
+                    settings.rate_limit_window,
+                    settings.trust_forwarded_for,
+                ))
+            }),
             memo: memo::AnswerMemo::default(),
             settings,
         }
@@ -314,7 +306,7 @@ fn document_problem_examples(value: &mut serde_json::Value) {
         (
             "429",
             example(ApiError::rate_limited(
-                &at("/v1/search?q=django"),
+                "/v1/search?q=django".to_owned(),
                 "this client used its request budget; retry in 42 s".to_owned(),
             )),
         ),
@@ -424,13 +416,70 @@ async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::route_not_found(&req))
 }
 
+/// `GET /api-docs/openapi.json`: the OpenAPI document, written once per process.
+async fn openapi_document() -> HttpResponse {
+    static JSON: OnceLock<bytes::Bytes> = OnceLock::new();
+    let body = JSON.get_or_init(|| match serde_json::to_vec(&openapi()) {
+        Ok(json) => bytes::Bytes::from(json),
+        Err(error) => panic!("the OpenAPI document does not serialize: {error}"),
+    });
+    HttpResponse::Ok()
+        .content_type(header::ContentType::json())
+        .body(body.clone())
+}
+
 async fn swagger_ui_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/swagger-ui/"))
         .finish()
 }
 
+/// Security headers and the CORS fields that are the same on every answer
+/// (`DefaultHeaders` leaves a header an answer set itself: the HTML pages and
+/// Swagger UI have their own policies).
+fn security_headers(any_origin: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        ))
+        .add((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .add((
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .add((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ));
+    if any_origin {
+        // The same answer for every origin, with or without `Origin` (see `cors`).
+        headers.add((
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ))
+    } else {
+        headers
+    }
+}
+
+/// Content-Security-Policy of Swagger UI: its own vendored files only.
+const CSP_SWAGGER: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+);
+
 /// The whole application: routes, documentation, Swagger UI and middleware.
+///
+/// A request meets the layers in this order (the last `wrap` is the outermost):
+/// security headers (`DefaultHeaders`), [`middleware::observe`] (request id,
+/// metrics, access log), CORS (`actix-cors`: preflights answered here),
+/// [`middleware::guard`] (405, 413, 414, `OPTIONS`, `HEAD`), the rate limiter
+/// (`actix-extensible-rate-limit`, `/v1` only), [`middleware::memo`] (answers
+/// already made), compression, then the routes.
 pub fn app(
     state: web::Data<AppState>,
 ) -> App<
@@ -442,22 +491,31 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let any_origin = state.settings.cors_origins.is_empty();
+    let cors = cors::middleware(&state.settings.cors_origins);
+    let limiter = ratelimit::middleware(state.limiter.clone());
     // Workers register the same routes without making their documentation again
     // (the document is made once per process: `openapi()`).
     with_routes!(App::new(), web::scope("/v1"))
         .app_data(state)
         .service(
-            SwaggerUi::new("/swagger-ui/{_:.*}")
-                .url(OPENAPI_PATH, openapi())
-                .config(swagger_config()),
+            web::scope("/swagger-ui")
+                .wrap(DefaultHeaders::new().add((header::CONTENT_SECURITY_POLICY, CSP_SWAGGER)))
+                .service(SwaggerUi::new("/{_:.*}").config(swagger_config()))
+                .route("", web::get().to(swagger_ui_redirect)),
         )
-        .route("/swagger-ui", web::get().to(swagger_ui_redirect))
+        .route(OPENAPI_PATH, web::get().to(openapi_document))
         .route("/embed/", web::get().to(embed::page))
         .route(embed::SCRIPT_PATH, web::get().to(embed::script))
         .route("/embed", web::get().to(embed::redirect))
         .default_service(web::to(fallback))
         .wrap(Compress::default())
-        .wrap(from_fn(middleware::edge))
+        .wrap(from_fn(middleware::memo))
+        .wrap(limiter)
+        .wrap(from_fn(middleware::guard))
+        .wrap(cors)
+        .wrap(from_fn(middleware::observe))
+        .wrap(security_headers(any_origin))
 }
 
 /// Swagger UI's settings: operations grouped by tag, deep links, "Try it out" ready.

@@ -55,7 +55,8 @@ struct ErrorParts {
     allow: Option<&'static str>,
 }
 
-fn instance(req: &HttpRequest) -> String {
+/// The request target (path and query), as problems name it.
+pub(super) fn instance(req: &HttpRequest) -> String {
     let uri = req.uri();
     uri.path_and_query()
         .map(|pq| pq.as_str().to_owned())
@@ -70,6 +71,16 @@ impl ApiError {
         title: &str,
         detail: String,
     ) -> ApiError {
+        ApiError::at(instance(req), status, problem_type, title, detail)
+    }
+
+    fn at(
+        instance: String,
+        status: StatusCode,
+        problem_type: &str,
+        title: &str,
+        detail: String,
+    ) -> ApiError {
         ApiError(Box::new(ErrorParts {
             status,
             problem: ProblemDetails {
@@ -77,7 +88,7 @@ impl ApiError {
                 title: title.to_owned(),
                 status: status.as_u16(),
                 detail,
-                instance: instance(req),
+                instance,
                 parameter: None,
                 allowed: None,
             },
@@ -224,10 +235,10 @@ impl ApiError {
         )
     }
 
-    /// 429: the client used its request budget.
-    pub fn rate_limited(req: &HttpRequest, detail: String) -> ApiError {
-        ApiError::new(
-            req,
+    /// 429: the client used its request budget (on `instance`, the target).
+    pub fn rate_limited(instance: String, detail: String) -> ApiError {
+        ApiError::at(
+            instance,
             StatusCode::TOO_MANY_REQUESTS,
             "urn:stackatlas:problem:rate-limited",
             "Too Many Requests",
@@ -264,6 +275,18 @@ impl ApiError {
         );
         error.0.allow = Some(allow);
         error
+    }
+
+    /// 400: a CORS preflight asked for what this API does not allow (an origin off
+    /// the allow-list, a method other than GET or HEAD); `detail` says which.
+    pub fn cors_refused(req: &HttpRequest, detail: String) -> ApiError {
+        ApiError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "urn:stackatlas:problem:cors-refused",
+            "CORS Request Refused",
+            detail,
+        )
     }
 
     /// 500: an unexpected failure. The cause goes to the log, never to the client.

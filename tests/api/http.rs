@@ -158,7 +158,11 @@ async fn a_preflight_from_any_origin_succeeds_and_lists_exposed_headers() {
     assert!(answer.status.is_success(), "{}", answer.status);
     assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
     assert_eq!(answer.header("access-control-max-age"), Some("86400"));
-    let exposed = answer
+    // The headers a script may read are listed on the actual answers (a preflight's
+    // list means nothing to browsers).
+    let actual = get_with("/v1/technologies", &[("origin", "https://example.org")]).await;
+    assert_eq!(actual.header("access-control-allow-origin"), Some("*"));
+    let exposed = actual
         .header("access-control-expose-headers")
         .expect("exposed headers")
         .to_lowercase();
@@ -172,13 +176,6 @@ async fn a_preflight_from_any_origin_succeeds_and_lists_exposed_headers() {
     ] {
         assert!(exposed.contains(name), "{name} in {exposed}");
     }
-    let actual = get_with("/v1/technologies", &[("origin", "https://example.org")]).await;
-    assert_eq!(actual.header("access-control-allow-origin"), Some("*"));
-    assert!(
-        actual
-            .header("access-control-expose-headers")
-            .is_some_and(|v| v.contains("etag"))
-    );
 }
 
 fn state_with(settings: HttpSettings) -> web::Data<AppState> {
@@ -208,12 +205,45 @@ async fn an_origin_allow_list_admits_only_its_origins() {
         good.header("access-control-allow-origin"),
         Some("https://good.example")
     );
-    let bad = call_with_state(preflight("https://evil.example"), state).await;
+    let bad = call_with_state(preflight("https://evil.example"), state.clone()).await;
     assert_ne!(
         bad.header("access-control-allow-origin"),
         Some("https://evil.example")
     );
     assert!(bad.header("access-control-allow-origin").is_none());
+    let problem = bad.problem(400);
+    assert_eq!(problem["type"], "urn:stackatlas:problem:cors-refused");
+    assert!(bad.header("x-request-id").is_some());
+    let actual = call_with_state(
+        TestRequest::get()
+            .uri("/v1/technologies/nodejs")
+            .insert_header(("origin", "https://good.example")),
+        state.clone(),
+    )
+    .await;
+    assert_eq!(
+        actual.header("access-control-allow-origin"),
+        Some("https://good.example")
+    );
+    assert!(actual.header("vary").is_some_and(|v| v.contains("Origin")));
+}
+
+#[actix_web::test]
+async fn a_preflight_for_a_method_the_api_lacks_is_a_problem_and_plain_answers_allow_any_origin() {
+    let request = TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/v1/technologies")
+        .insert_header(("origin", "https://example.org"))
+        .insert_header(("access-control-request-method", "DELETE"));
+    let refused = call_with(request).await;
+    let problem = refused.problem(400);
+    assert_eq!(problem["type"], "urn:stackatlas:problem:cors-refused");
+    assert_eq!(problem["instance"], "/v1/technologies");
+    // Without `Origin` (a shared cache filling itself) the answer still admits
+    // every origin, so the cached copy serves browsers too.
+    let plain = get("/v1/technologies/nodejs").await;
+    assert_eq!(plain.header("access-control-allow-origin"), Some("*"));
+    assert!(plain.header("vary").is_none_or(|v| !v.contains("Origin")));
 }
 
 #[actix_web::test]
