@@ -279,13 +279,13 @@ pub async fn readyz(
 ///
 /// Request counts and latency histograms per route pattern (unmatched paths folded
 /// into `unmatched`), the catalogue's size and generation, and reload outcomes, in
-/// the Prometheus text format.
+/// the OpenMetrics text format (which Prometheus reads).
 ///
 /// `curl -s http://localhost:8080/metrics`
 #[utoipa::path(
     tag = TAG,
-    responses((status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4", body = String,
-        example = json!("stackatlas_catalogue_technologies 258\n")),
+    responses((status = 200, description = "The metrics.", content_type = "application/openmetrics-text; version=1.0.0", body = String,
+        example = json!("# TYPE stackatlas_catalogue_technologies gauge\nstackatlas_catalogue_technologies 552\n# EOF\n")),
         (status = 400, description = "The request has a query parameter; this operation takes none.", body = ProblemDetails, content_type = "application/problem+json"))
 )]
 #[get("/metrics")]
@@ -296,7 +296,7 @@ pub async fn metrics(
     super::params::parse::<super::params::NoParams>(&req)?;
     let snapshot = state.snapshots.current();
     Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .content_type(super::metrics::CONTENT_TYPE)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(
             state

@@ -1,11 +1,21 @@
-//! Prometheus metrics, kept in atomics: request counts and latency histograms per
-//! route pattern and status class, catalogue size and reload outcomes. Rendered in
-//! the text exposition format at `GET /metrics`.
+//! Prometheus metrics on `prometheus-client`: request counts and latency
+//! histograms per route pattern and status class, catalogue size and reload
+//! outcomes, rendered in the OpenMetrics text format at `GET /metrics`.
+//!
+//! Each route's series are created on its first request and kept beside the
+//! route, so a request costs a lookup by pattern and the metric updates, never a
+//! label-set hash in the registry's families.
 
 use std::collections::HashMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -15,150 +25,156 @@ const BUCKETS: [f64; 12] = [
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 /// The label of requests no route matched.
 pub const UNMATCHED: &str = "unmatched";
+/// Media type of the exposition.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+type Histograms = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// One route's series, made on first use.
 #[derive(Default)]
-struct RouteMetrics {
-    requests: [AtomicU64; 5],
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
+struct RouteSeries {
+    requests: [OnceLock<Counter>; 5],
+    duration: OnceLock<Histogram>,
 }
 
 /// The process's metrics.
 pub struct Metrics {
-    routes: HashMap<String, RouteMetrics>,
-    unmatched: RouteMetrics,
-    reload_success: AtomicU64,
-    reload_failure: AtomicU64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Histograms,
+    routes: HashMap<String, RouteSeries>,
+    unmatched: RouteSeries,
+    technologies: Gauge,
+    generation: Gauge,
+    reload_success: Counter,
+    reload_failure: Counter,
 }
 
 impl Metrics {
     /// Metrics for these route patterns (e.g. `/v1/technologies/{id}`); any other
     /// request is counted under `unmatched`.
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "stackatlas_http_requests",
+            "HTTP requests answered, by route pattern and status class",
+            requests.clone(),
+        );
+        let durations: Histograms = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "stackatlas_http_request_duration_seconds",
+            "Time to answer, by route pattern",
+            durations.clone(),
+        );
+        let technologies = Gauge::default();
+        registry.register(
+            "stackatlas_catalogue_technologies",
+            "Technologies in the serving catalogue",
+            technologies.clone(),
+        );
+        let generation = Gauge::default();
+        registry.register(
+            "stackatlas_catalogue_generation",
+            "Number of the serving catalogue snapshot (1 at start, +1 per successful reload)",
+            generation.clone(),
+        );
+        let reloads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "stackatlas_catalogue_reloads",
+            "Catalogue reloads, by outcome",
+            reloads.clone(),
+        );
+        let reload_success = reloads
+            .get_or_create(&OutcomeLabels { outcome: "success" })
+            .clone();
+        let reload_failure = reloads
+            .get_or_create(&OutcomeLabels { outcome: "failure" })
+            .clone();
         Metrics {
+            registry,
+            requests,
+            durations,
             routes: patterns
                 .into_iter()
-                .map(|p| (p.to_owned(), RouteMetrics::default()))
+                .map(|p| (p.to_owned(), RouteSeries::default()))
                 .collect(),
-            unmatched: RouteMetrics::default(),
-            reload_success: AtomicU64::new(0),
-            reload_failure: AtomicU64::new(0),
+            unmatched: RouteSeries::default(),
+            technologies,
+            generation,
+            reload_success,
+            reload_failure,
         }
     }
 
     /// Records one answered request.
     pub fn observe(&self, pattern: Option<&str>, status: u16, elapsed: Duration) {
-        let route = pattern
-            .and_then(|p| self.routes.get(p))
-            .unwrap_or(&self.unmatched);
+        let (route, series) = match pattern.and_then(|p| self.routes.get_key_value(p)) {
+            Some((route, series)) => (route.as_str(), series),
+            None => (UNMATCHED, &self.unmatched),
+        };
         let class = usize::from(status / 100).saturating_sub(1).min(4);
-        route.requests[class].fetch_add(1, Ordering::Relaxed);
-        let seconds = elapsed.as_secs_f64();
-        if let Some(bucket) = BUCKETS.iter().position(|upper| seconds <= *upper) {
-            route.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        }
-        route.count.fetch_add(1, Ordering::Relaxed);
-        route
-            .sum_micros
-            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        series.requests[class]
+            .get_or_init(|| {
+                self.requests
+                    .get_or_create(&RequestLabels {
+                        route: route.to_owned(),
+                        status: CLASSES[class],
+                    })
+                    .clone()
+            })
+            .inc();
+        series
+            .duration
+            .get_or_init(|| {
+                self.durations
+                    .get_or_create(&RouteLabels {
+                        route: route.to_owned(),
+                    })
+                    .clone()
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts a catalogue reload.
     pub fn reloaded(&self, success: bool) {
-        let counter = if success {
-            &self.reload_success
+        if success {
+            self.reload_success.inc();
         } else {
-            &self.reload_failure
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+            self.reload_failure.inc();
+        }
     }
 
-    /// The text exposition of every metric.
+    /// The exposition of every metric.
     pub fn render(&self, technologies: usize, generation: u64) -> String {
+        self.technologies
+            .set(i64::try_from(technologies).unwrap_or(i64::MAX));
+        self.generation
+            .set(i64::try_from(generation).unwrap_or(i64::MAX));
         let mut out = String::with_capacity(16 * 1024);
-        let mut routes: Vec<(&str, &RouteMetrics)> =
-            self.routes.iter().map(|(p, m)| (p.as_str(), m)).collect();
-        routes.sort_by_key(|(p, _)| *p);
-        routes.push((UNMATCHED, &self.unmatched));
-        let _ = writeln!(
-            out,
-            "# HELP stackatlas_http_requests_total HTTP requests answered, by route pattern and status class."
-        );
-        let _ = writeln!(out, "# TYPE stackatlas_http_requests_total counter");
-        for (route, m) in &routes {
-            for (class, counter) in CLASSES.iter().zip(&m.requests) {
-                let value = counter.load(Ordering::Relaxed);
-                if value > 0 {
-                    let _ = writeln!(
-                        out,
-                        "stackatlas_http_requests_total{{route=\"{route}\",status=\"{class}\"}} {value}"
-                    );
-                }
-            }
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            log::error!("cannot render the metrics: {error}");
         }
-        let _ = writeln!(
-            out,
-            "# HELP stackatlas_http_request_duration_seconds Time to answer, by route pattern."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE stackatlas_http_request_duration_seconds histogram"
-        );
-        for (route, m) in &routes {
-            let count = m.count.load(Ordering::Relaxed);
-            if count == 0 {
-                continue;
-            }
-            let mut cumulative = 0;
-            for (upper, bucket) in BUCKETS.iter().zip(&m.buckets) {
-                cumulative += bucket.load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "stackatlas_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{upper}\"}} {cumulative}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "stackatlas_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
-            );
-            let sum = m.sum_micros.load(Ordering::Relaxed) as f64 / 1_000_000.0;
-            let _ = writeln!(
-                out,
-                "stackatlas_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}"
-            );
-            let _ = writeln!(
-                out,
-                "stackatlas_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP stackatlas_catalogue_technologies Technologies in the serving catalogue."
-        );
-        let _ = writeln!(out, "# TYPE stackatlas_catalogue_technologies gauge");
-        let _ = writeln!(out, "stackatlas_catalogue_technologies {technologies}");
-        let _ = writeln!(
-            out,
-            "# HELP stackatlas_catalogue_generation Number of the serving catalogue snapshot (1 at start, +1 per successful reload)."
-        );
-        let _ = writeln!(out, "# TYPE stackatlas_catalogue_generation gauge");
-        let _ = writeln!(out, "stackatlas_catalogue_generation {generation}");
-        let _ = writeln!(
-            out,
-            "# HELP stackatlas_catalogue_reloads_total Catalogue reloads, by outcome."
-        );
-        let _ = writeln!(out, "# TYPE stackatlas_catalogue_reloads_total counter");
-        let _ = writeln!(
-            out,
-            "stackatlas_catalogue_reloads_total{{outcome=\"success\"}} {}",
-            self.reload_success.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "stackatlas_catalogue_reloads_total{{outcome=\"failure\"}} {}",
-            self.reload_failure.load(Ordering::Relaxed)
-        );
         out
     }
 }

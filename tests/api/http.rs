@@ -393,7 +393,7 @@ async fn metrics_count_requests_by_route_pattern() {
         metrics.contains("route=\"unmatched\",status=\"4xx\""),
         "{metrics}"
     );
-    assert!(metrics.contains("stackatlas_http_request_duration_seconds_bucket{route=\"/v1/technologies/{id}\",le=\"+Inf\"}"));
+    assert!(metrics.contains("stackatlas_http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/v1/technologies/{id}\"}"));
     assert!(metrics.contains("stackatlas_catalogue_technologies "));
     assert!(metrics.contains("stackatlas_catalogue_reloads_total{outcome=\"failure\"}"));
     let ready = get("/readyz").await.json();
