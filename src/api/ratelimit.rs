@@ -124,7 +124,8 @@ impl<F: Fn(&ServiceRequest) -> Ready<ChargeResult> + 'static> Charger for F {}
 type ChargeResult = Result<Option<Charge>, actix_web::Error>;
 
 /// One request's charge: its client's key and window, and its target for the
-/// 429 problem's `instance`.
+/// 429 problem's `instance` (a copy: holding the request itself would keep a
+/// second reference to it through routing, which needs the only one).
 pub struct Charge {
     input: SimpleInput,
     instance: String,

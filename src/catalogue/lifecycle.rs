@@ -5,11 +5,11 @@
 //! day an answer is made, so a cycle reaching its end of life tomorrow is reported
 //! as such tomorrow without a rebuild.
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jiff::tz::Offset;
-use jiff::{Span, Timestamp, civil};
+use jiff::{Span, civil};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
@@ -32,9 +32,23 @@ impl Date {
         text.parse::<civil::Date>().ok().map(Date)
     }
 
-    /// Today in UTC, from the system clock.
+    /// Today in UTC, from the system clock (the date itself made once a day per
+    /// thread: every answer asks).
     pub fn today() -> Date {
-        Date(Offset::UTC.to_datetime(Timestamp::now()).date())
+        thread_local! {
+            static TODAY: Cell<(u64, Date)> = const { Cell::new((u64::MAX, Date(EPOCH))) };
+        }
+        let day = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 86_400);
+        TODAY.with(|today| match today.get() {
+            (known, date) if known == day => date,
+            _ => {
+                let date = Date::from_days_since_epoch(i64::try_from(day).unwrap_or(i64::MAX));
+                today.set((day, date));
+                date
+            }
+        })
     }
 
     /// The date `days` days after 1970-01-01 (clamped to jiff's range, years

@@ -379,6 +379,27 @@ async fn over_budget_is_429_with_retry_after_and_ratelimit_fields() {
 }
 
 #[actix_web::test]
+async fn refused_requests_count_against_the_budget() {
+    let state = state_with(HttpSettings {
+        rate_limit: Some(2),
+        access_log: false,
+        ..HttpSettings::default()
+    });
+    for _ in 0..2 {
+        let refused =
+            call_with_state(TestRequest::post().uri("/v1/technologies"), state.clone()).await;
+        refused.problem(405);
+        assert!(refused.header("ratelimit").is_some());
+    }
+    let limited = call_with_state(TestRequest::get().uri("/v1/technologies"), state).await;
+    assert_eq!(
+        limited.problem(429)["instance"],
+        "/v1/technologies",
+        "a client sending what the API refuses still spends its budget"
+    );
+}
+
+#[actix_web::test]
 async fn metrics_count_requests_by_route_pattern() {
     get("/v1/technologies/python").await;
     get("/no/such/route").await;
