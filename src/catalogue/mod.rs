@@ -5,6 +5,7 @@
 //! finds into answers.
 
 mod embedded;
+mod endoflife;
 pub mod filter;
 pub mod lifecycle;
 mod load;

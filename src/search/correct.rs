@@ -6,7 +6,8 @@
 use roaring::RoaringBitmap;
 
 use super::postings::Postings;
-use super::query::{Plan, TypoAutomata};
+use super::query::Plan;
+use super::typo::TypoAutomata;
 
 /// Most corrections answered.
 pub const MAX_CORRECTIONS: usize = 3;

@@ -27,6 +27,7 @@ mod postings;
 pub mod query;
 mod rank;
 pub mod tokenizer;
+mod typo;
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -43,7 +44,8 @@ pub use highlight::{Highlight, Highlighter, Utf16Range, matched_fields};
 pub use names::MAX_SUGGESTIONS;
 use names::Names;
 use postings::{Postings, PostingsBuilder, occurrence_field, occurrence_position};
-use query::{MAX_QUERY_WORDS, Plan, Rules, TypoAutomata};
+use query::{MAX_QUERY_WORDS, Plan, Rules};
+use typo::TypoAutomata;
 
 /// Where a query word matched, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -11,8 +11,9 @@
 use fst::{Map, MapBuilder};
 
 use super::hash::WordMap;
-use super::query::{Rules, TypoAutomata, swapped, typo_budget};
+use super::query::{Rules, swapped, typo_budget};
 use super::tokenizer::{self, Compound};
+use super::typo::TypoAutomata;
 use crate::catalogue::Technology;
 
 /// Most completions answered.
