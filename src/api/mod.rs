@@ -416,16 +416,48 @@ async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::route_not_found(&req))
 }
 
-/// `GET /api-docs/openapi.json`: the OpenAPI document, written once per process.
-async fn openapi_document() -> HttpResponse {
-    static JSON: OnceLock<bytes::Bytes> = OnceLock::new();
-    let body = JSON.get_or_init(|| match serde_json::to_vec(&openapi()) {
-        Ok(json) => bytes::Bytes::from(json),
+/// The OpenAPI document as served: its JSON, written once per process, and a
+/// strong validator (XXH3 of those bytes).
+struct OpenApiJson {
+    body: bytes::Bytes,
+    etag: header::EntityTag,
+}
+
+/// `GET /api-docs/openapi.json`: the OpenAPI document, with an `ETag` (`304` for a
+/// matching `If-None-Match`), cacheable for five minutes; no query parameters.
+async fn openapi_document(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    params::parse::<params::NoParams>(&req)?;
+    static JSON: OnceLock<OpenApiJson> = OnceLock::new();
+    let json = JSON.get_or_init(|| match serde_json::to_vec(&openapi()) {
+        Ok(body) => OpenApiJson {
+            etag: header::EntityTag::new_strong(format!(
+                "{:016x}",
+                xxhash_rust::xxh3::xxh3_64(&body)
+            )),
+            body: bytes::Bytes::from(body),
+        },
         Err(error) => panic!("the OpenAPI document does not serialize: {error}"),
     });
-    HttpResponse::Ok()
-        .content_type(header::ContentType::json())
-        .body(body.clone())
+    let matches = match <header::IfNoneMatch as header::Header>::parse(&req) {
+        Ok(header::IfNoneMatch::Any) => true,
+        Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(&json.etag)),
+        Err(_) => false,
+    };
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header(header::ETag(json.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
+    Ok(if matches {
+        response.finish()
+    } else {
+        response
+            .content_type(header::ContentType::json())
+            .body(json.body.clone())
+    })
 }
 
 async fn swagger_ui_redirect() -> HttpResponse {

@@ -20,6 +20,25 @@ async fn the_served_document_equals_the_committed_file() {
 }
 
 #[actix_web::test]
+async fn the_document_revalidates_and_takes_no_parameters() {
+    let first = get("/api-docs/openapi.json").await;
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    assert_eq!(first.header("cache-control"), Some("public, max-age=300"));
+    let etag = first.header("etag").expect("ETag").to_owned();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+    let again =
+        crate::helpers::get_with("/api-docs/openapi.json", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    let other =
+        crate::helpers::get_with("/api-docs/openapi.json", &[("if-none-match", "\"other\"")]).await;
+    assert_eq!(other.status, 200);
+    let problem = get("/api-docs/openapi.json?format=yaml").await.problem(400);
+    assert_eq!(problem["parameter"], "format");
+}
+
+#[actix_web::test]
 async fn every_operation_is_documented() {
     let document = get("/api-docs/openapi.json").await.json();
     assert!(
