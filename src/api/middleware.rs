@@ -20,7 +20,6 @@ use super::problem::ApiError;
 use super::{AppState, answer};
 
 /// The route pattern of an answer the memo gave (no route matched it).
-#[derive(Clone)]
 struct MemoRoute(Option<Box<str>>);
 
 /// The request id header.
@@ -118,19 +117,15 @@ pub async fn observe(
         .headers_mut()
         .insert(REQUEST_ID, request_id.clone());
     let elapsed = started.elapsed();
-    let memo_route = response.request().extensions().get::<MemoRoute>().cloned();
-    match memo_route {
-        Some(MemoRoute(pattern)) => {
-            state
-                .metrics
-                .observe(pattern.as_deref(), status.as_u16(), elapsed)
-        }
-        None => {
-            let pattern = response.request().match_pattern();
-            state
-                .metrics
-                .observe(pattern.as_deref(), status.as_u16(), elapsed)
-        }
+    let request = response.request();
+    if let Some(MemoRoute(pattern)) = request.extensions().get::<MemoRoute>() {
+        state
+            .metrics
+            .observe(pattern.as_deref(), status.as_u16(), elapsed);
+    } else {
+        state
+            .metrics
+            .observe(request.match_pattern().as_deref(), status.as_u16(), elapsed);
     }
     if let Some(method) = method {
         let size = match response.response().body().size() {
