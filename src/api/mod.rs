@@ -521,7 +521,7 @@ const CSP_SWAGGER: HeaderValue = HeaderValue::from_static(
 /// 30 (the layer removed); the rate limiter about 320 with its charge (removed).
 /// Under load (docs/BENCHMARKS.md) detail went from 0.92–0.94 of the baseline with
 /// one hand-written layer to 0.80–0.85, more than these figures explain; the
-/// difference is not attributed yet (see the session notes). None is kept
+/// difference is not attributed yet. None is kept
 /// hand-written: the one measured hand-written equivalent (`DefaultHeaders`) saves
 /// about 120 ns, under 1% of a request.
 pub fn app(
