@@ -165,12 +165,7 @@ impl<'a> Cacheable<'a> {
             let Ok(ours) = etag.parse::<header::EntityTag>() else {
                 return false;
             };
-            return match header::IfNoneMatch::parse(self.req) {
-                Ok(header::IfNoneMatch::Any) => true,
-                Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(&ours)),
-                // A malformed field is ignored, as if absent (RFC 9110 §13.1.2).
-                Err(_) => false,
-            };
+            return none_match(self.req, &ours);
         }
         if let Some(since) = self
             .req
@@ -418,6 +413,17 @@ fn answer_key(req: &HttpRequest, snapshot: &Snapshot, today: Date) -> u64 {
         key,
     });
     key
+}
+
+/// Whether `req`'s `If-None-Match` names `ours` (weak comparison, RFC 9110
+/// §13.1.2: opaque tags match with or without `W/`) or is `*`. A malformed or absent
+/// field matches nothing.
+pub(super) fn none_match(req: &HttpRequest, ours: &header::EntityTag) -> bool {
+    match header::IfNoneMatch::parse(req) {
+        Ok(header::IfNoneMatch::Any) => true,
+        Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(ours)),
+        Err(_) => false,
+    }
 }
 
 fn whole_seconds(time: SystemTime) -> SystemTime {

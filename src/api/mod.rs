@@ -438,11 +438,7 @@ async fn openapi_document(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         },
         Err(error) => panic!("the OpenAPI document does not serialize: {error}"),
     });
-    let matches = match <header::IfNoneMatch as header::Header>::parse(&req) {
-        Ok(header::IfNoneMatch::Any) => true,
-        Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(&json.etag)),
-        Err(_) => false,
-    };
+    let matches = answer::none_match(&req, &json.etag);
     let mut response = if matches {
         HttpResponse::NotModified()
     } else {
