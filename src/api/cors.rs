@@ -4,7 +4,6 @@
 //! answer it gets, problems included.
 
 use actix_cors::Cors;
-use actix_web::http::Method;
 
 /// How long browsers may cache a preflight answer, in seconds.
 pub const PREFLIGHT_MAX_AGE: usize = 86_400;
@@ -33,7 +32,7 @@ pub fn middleware(origins: &[String]) -> Cors {
             .iter()
             .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
     };
-    cors.allowed_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+    cors.allowed_methods(super::METHODS)
         .allow_any_header()
         .max_age(PREFLIGHT_MAX_AGE)
         // An actual request from an origin off the list is answered; the browser

@@ -173,7 +173,7 @@ pub async fn serve(
             .map_into_left_body());
     };
     let max_query = state.settings.max_query_length;
-    let refusal = if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    let refusal = if !super::METHODS.contains(req.method()) {
         Some(ApiError::method_not_allowed(
             req.request(),
             super::ALLOWED_METHODS,

@@ -44,6 +44,12 @@ use ratelimit::Limiter;
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 /// The methods every route accepts.
 pub const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
+/// The same methods, as the request checks and CORS take them.
+pub const METHODS: [actix_web::http::Method; 3] = [
+    actix_web::http::Method::GET,
+    actix_web::http::Method::HEAD,
+    actix_web::http::Method::OPTIONS,
+];
 /// Response headers scripts on other origins may read.
 pub const EXPOSED_HEADERS: &str = "etag, link, x-total-count, ratelimit, ratelimit-policy, retry-after, x-request-id, last-modified";
 
@@ -565,4 +571,13 @@ fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
         .filter(true)
         .default_models_expand_depth(1)
         .doc_expansion("list")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_allow_field_lists_the_methods_the_checks_and_cors_take() {
+        let listed: Vec<&str> = super::METHODS.iter().map(|m| m.as_str()).collect();
+        assert_eq!(listed.join(", "), super::ALLOWED_METHODS);
+    }
 }
