@@ -1,15 +1,19 @@
 //! Logs written off the request path: lines (env_logger's, and access-log lines
-//! formatted here) are appended to one shared buffer under a short lock, and one
-//! thread writes what has gathered to standard error every few milliseconds. A
-//! synchronous write per access-log line cost 20–40 % of throughput, and a channel
-//! send per line still woke the writer (a futex call and a context switch) for
-//! every request, ~30 %; appending costs a lock and a copy. When more than
-//! [`MAX_PENDING`] bytes wait, new lines are dropped and counted rather than
-//! slowing requests.
+//! formatted here) are appended to the logging thread's own buffer under a short
+//! lock, and one thread writes what has gathered in every buffer to standard
+//! error every few milliseconds. A synchronous write per access-log line cost
+//! 20–40 % of throughput, and a channel send per line still woke the writer (a
+//! futex call and a context switch) for every request, ~30 %; appending costs a
+//! lock and a copy. One buffer per thread, not one for all: the workers would
+//! otherwise take turns writing the same lock and the same tail of one buffer.
+//! Lines of one thread keep their order; lines of different threads are written
+//! a buffer at a time (each line carries its time). When more than
+//! [`MAX_PENDING`] bytes wait in a buffer, new lines are dropped and counted
+//! rather than slowing requests.
 
 use std::io::{self, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::HeaderValue;
@@ -40,7 +44,7 @@ pub struct AccessRecord<'a> {
     pub user_agent: Option<&'a HeaderValue>,
 }
 
-/// Most bytes that may wait for the writer.
+/// Most bytes that may wait for the writer in one thread's buffer.
 const MAX_PENDING: usize = 8 * 1024 * 1024;
 /// How often the writer looks for lines while they keep coming.
 const BUSY_INTERVAL: Duration = Duration::from_millis(5);
@@ -48,8 +52,10 @@ const BUSY_INTERVAL: Duration = Duration::from_millis(5);
 const IDLE_INTERVAL: Duration = Duration::from_millis(50);
 
 static DROPPED: AtomicU64 = AtomicU64::new(0);
-/// Lines waiting for the writer.
-static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// One thread's lines waiting for the writer.
+type Pending = Arc<Mutex<Vec<u8>>>;
+/// Every thread's buffer (a thread's is added on its first line).
+static BUFFERS: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
 /// Whether the writer thread runs (else lines go straight to standard error).
 static WRITER_RUNS: AtomicBool = AtomicBool::new(false);
 /// Whether `RUST_LOG` lets access-log lines through.
@@ -61,12 +67,27 @@ fn push(line: &[u8]) {
         let _ = io::stderr().write_all(line);
         return;
     }
-    if let Ok(mut pending) = PENDING.lock() {
-        if pending.len() + line.len() > MAX_PENDING {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        } else {
-            pending.extend_from_slice(line);
+    thread_local! {
+        static MINE: Pending = {
+            let mine = Pending::default();
+            if let Ok(mut buffers) = BUFFERS.lock() {
+                buffers.push(mine.clone());
+            }
+            mine
+        };
+    }
+    let buffered = MINE.try_with(|mine| {
+        if let Ok(mut pending) = mine.lock() {
+            if pending.len() + line.len() > MAX_PENDING {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            } else {
+                pending.extend_from_slice(line);
+            }
         }
+    });
+    // A line logged while the thread ends, after its buffer is gone.
+    if buffered.is_err() {
+        let _ = io::stderr().write_all(line);
     }
 }
 
@@ -90,26 +111,43 @@ impl Write for PendingWriter {
     }
 }
 
-/// Writes what has gathered; true when there was something.
+/// Writes what has gathered in every buffer; true when there was something.
+/// The buffers of threads that have ended are let go once written.
 fn write_pending(spare: &mut Vec<u8>) -> bool {
-    if let Ok(mut pending) = PENDING.lock() {
-        std::mem::swap(&mut *pending, spare);
+    let buffers: Vec<Pending> = match BUFFERS.lock() {
+        Ok(mut buffers) => {
+            let all = buffers.clone();
+            // Only this list holds the buffer of an ended thread; it is written
+            // below, from `all`, for the last time.
+            buffers.retain(|buffer| Arc::strong_count(buffer) > 2);
+            all
+        }
+        Err(_) => Vec::new(),
+    };
+    let mut out = io::stderr().lock();
+    let mut wrote = false;
+    for buffer in buffers {
+        if let Ok(mut pending) = buffer.lock() {
+            std::mem::swap(&mut *pending, spare);
+        }
+        if !spare.is_empty() {
+            let _ = out.write_all(spare);
+            spare.clear();
+            wrote = true;
+        }
     }
     let dropped = DROPPED.swap(0, Ordering::Relaxed);
-    if spare.is_empty() && dropped == 0 {
-        return false;
-    }
-    let mut out = io::stderr().lock();
-    let _ = out.write_all(spare);
     if dropped > 0 {
         let _ = writeln!(
             out,
             "[log] {dropped} log lines dropped: the log writer fell behind"
         );
+        wrote = true;
     }
-    let _ = out.flush();
-    spare.clear();
-    true
+    if wrote {
+        let _ = out.flush();
+    }
+    wrote
 }
 
 fn write_lines() {

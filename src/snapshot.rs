@@ -187,6 +187,13 @@ impl Snapshots {
         self.current.load_full()
     }
 
+    /// The snapshot serving now, for a short look that does not await: unlike
+    /// [`Snapshots::current`], no count on the shared `Arc` is taken (a write to
+    /// a cache line every worker writes).
+    pub fn peek(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
     /// Re-reads the source and swaps the new snapshot in; on any error the serving
     /// snapshot stays and the errors are returned.
     pub fn reload(&self) -> Result<Arc<Snapshot>, LoadErrors> {

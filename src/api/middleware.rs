@@ -3,6 +3,7 @@
 //! refusals as problems), then `actix-cors` and the rate limiter, then [`serve`]
 //! (method and size limits, `OPTIONS`, `HEAD`, answers already made).
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -36,10 +37,14 @@ fn sane_request_id(value: &HeaderValue) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// A new id: a per-process random prefix and a counter, 32 hex digits.
+/// A new id: a per-process random prefix and a counter, 32 hex digits. Each
+/// thread counts in its own block of 2^40 (no count shared by the workers).
 fn new_request_id() -> HeaderValue {
     static PREFIX: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static BLOCKS: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static NEXT: Cell<u64> = Cell::new(BLOCKS.fetch_add(1 << 40, Ordering::Relaxed));
+    }
     let prefix = *PREFIX.get_or_init(|| {
         use std::hash::{BuildHasher, Hasher};
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -51,7 +56,11 @@ fn new_request_id() -> HeaderValue {
         );
         hasher.finish()
     });
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let count = NEXT.with(|next| {
+        let count = next.get();
+        next.set(count.wrapping_add(1));
+        count
+    });
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = [0u8; 32];
     for (i, byte) in prefix
@@ -74,23 +83,30 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let started = Instant::now();
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    // The state is looked up, not cloned: a clone of the `Arc` writes a count
+    // every worker shares.
+    let Some(settings) = req.app_data::<web::Data<AppState>>().map(|state| {
+        (
+            state.settings.access_log && crate::logging::access_enabled(),
+            state.settings.trust_forwarded_for,
+        )
+    }) else {
         return Ok(next
             .call(req)
             .await?
             .map_into_boxed_body()
             .map_into_left_body());
     };
+    let (log, trust_forwarded_for) = settings;
     let request_id = req
         .headers()
         .get(&REQUEST_ID)
         .filter(|v| sane_request_id(v))
         .cloned()
         .unwrap_or_else(new_request_id);
-    let log = state.settings.access_log && crate::logging::access_enabled();
     let method = log.then(|| req.method().clone());
     let client = log
-        .then(|| client_address(&req, state.settings.trust_forwarded_for).map(ip_text))
+        .then(|| client_address(&req, trust_forwarded_for).map(ip_text))
         .flatten();
 
     let response = next.call(req).await?.map_into_boxed_body();
@@ -118,14 +134,16 @@ pub async fn observe(
         .insert(REQUEST_ID, request_id.clone());
     let elapsed = started.elapsed();
     let request = response.request();
-    if let Some(MemoRoute(pattern)) = request.extensions().get::<MemoRoute>() {
-        state
-            .metrics
-            .observe(pattern.as_deref(), status.as_u16(), elapsed);
-    } else {
-        state
-            .metrics
-            .observe(request.match_pattern().as_deref(), status.as_u16(), elapsed);
+    if let Some(state) = request.app_data::<web::Data<AppState>>() {
+        if let Some(MemoRoute(pattern)) = request.extensions().get::<MemoRoute>() {
+            state
+                .metrics
+                .observe(pattern.as_deref(), status.as_u16(), elapsed);
+        } else {
+            state
+                .metrics
+                .observe(request.match_pattern().as_deref(), status.as_u16(), elapsed);
+        }
     }
     if let Some(method) = method {
         let size = match response.response().body().size() {
@@ -165,14 +183,16 @@ pub async fn serve(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(max_query) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.max_query_length)
+    else {
         return Ok(next
             .call(req)
             .await?
             .map_into_boxed_body()
             .map_into_left_body());
     };
-    let max_query = state.settings.max_query_length;
     let refusal = if !super::METHODS.contains(req.method()) {
         Some(ApiError::method_not_allowed(
             req.request(),
@@ -199,12 +219,13 @@ pub async fn serve(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    let snapshot = state.snapshots.current();
-    if let Some((answer, pattern)) = answer::from_memo(req.request(), &snapshot, &state) {
+    let memoized = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| answer::from_memo(req.request(), &state.snapshots.peek(), state));
+    if let Some((answer, pattern)) = memoized {
         req.extensions_mut().insert(MemoRoute(pattern));
         return Ok(req.into_response(answer).map_into_right_body());
     }
-    drop(snapshot);
     Ok(next
         .call(req)
         .await?
@@ -254,4 +275,40 @@ pub fn client_address(req: &ServiceRequest, trust_forwarded_for: bool) -> Option
         return Some(forwarded);
     }
     req.peer_addr().map(|a| a.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    #[test]
+    fn generated_request_ids_are_unique_across_threads_and_32_hex_digits() {
+        let ids: Vec<Vec<String>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..1000)
+                            .map(|_| {
+                                let id = super::new_request_id();
+                                id.to_str().map(str::to_owned).unwrap_or_default()
+                            })
+                            .collect::<Vec<String>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| thread.join().unwrap_or_default())
+                .collect()
+        });
+        let all: Vec<&String> = ids.iter().flatten().collect();
+        assert_eq!(all.len(), 4000);
+        assert!(all.iter().all(|id| {
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }));
+        assert_eq!(all.iter().collect::<HashSet<_>>().len(), 4000);
+    }
 }

@@ -6,6 +6,7 @@
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -85,7 +86,10 @@ pub fn middleware(
         .as_ref()
         .map_or(HeaderValue::from_static(""), |l| l.policy.clone());
     let allowed_policy = policy.clone();
-    let store = limiter.as_ref().map(|l| l.store());
+    // One handle per worker (each worker builds its own app): cloned per request
+    // by the middleware, an `Rc` count is the worker's own where the store's
+    // `Arc` counts are shared by every worker.
+    let store = limiter.as_ref().map(|l| Rc::new(l.store()));
     RateLimiter::builder(Budget(store), move |req: &ServiceRequest| {
         ready(Ok(limiter.as_ref().and_then(|l| l.charge(req))))
     })
@@ -150,7 +154,7 @@ impl Spent {
 /// The in-memory store (none when rate limiting is off) for optional charges:
 /// requests without a charge are allowed without touching it.
 #[derive(Clone)]
-pub struct Budget(Option<InMemoryBackend>);
+pub struct Budget(Option<Rc<InMemoryBackend>>);
 
 impl Backend<Option<Charge>> for Budget {
     type Output = Option<Spent>;
