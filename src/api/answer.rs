@@ -377,7 +377,11 @@ pub fn from_memo(
     state: &AppState,
 ) -> Option<(HttpResponse, Option<Box<str>>)> {
     let answer = Cacheable::new(req, snapshot, state, "");
-    let memo = state.memo.get(answer.key)?;
+    let Some(memo) = state.memo.get(answer.key) else {
+        // The handler answers: it takes the key from here.
+        keep_answer_key(req, snapshot, answer.key);
+        return None;
+    };
     let coding = negotiate(req).ok()?;
     let etag = memo.etag.to_str().unwrap_or_default();
     let response = if answer.not_modified(etag) {
@@ -397,22 +401,26 @@ fn target(req: &HttpRequest) -> &str {
 }
 
 /// The key of `req`'s answer from `snapshot` on `today`: taken from the request's
-/// extensions when a layer before computed it, else computed and kept there.
+/// extensions when the memo layer kept it there (it does when it cannot answer),
+/// else computed.
 fn answer_key(req: &HttpRequest, snapshot: &Snapshot, today: Date) -> u64 {
-    let day = today.days_since_epoch();
     if let Some(known) = req.extensions().get::<AnswerKey>()
         && known.fingerprint == snapshot.fingerprint
-        && known.day == day
+        && known.day == today.days_since_epoch()
     {
         return known.key;
     }
-    let key = snapshot.answer_key(target(req), today);
+    snapshot.answer_key(target(req), today)
+}
+
+/// Keeps `key`, the key of `req`'s answer from `snapshot` today, for the handler
+/// (an answer from the memo needs no copy of it: keeping it costs an allocation).
+fn keep_answer_key(req: &HttpRequest, snapshot: &Snapshot, key: u64) {
     req.extensions_mut().insert(AnswerKey {
         fingerprint: snapshot.fingerprint,
-        day,
+        day: Date::today().days_since_epoch(),
         key,
     });
-    key
 }
 
 /// Whether `req`'s `If-None-Match` names `ours` (weak comparison, RFC 9110

@@ -238,15 +238,26 @@ pub async fn serve(
 pub(super) fn ip_text(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => {
-            let mut text = String::with_capacity(15);
-            let mut digits = itoa::Buffer::new();
+            // Written in place, then copied once.
+            let mut text = [0u8; 15];
+            let mut len = 0;
             for (i, octet) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
-                    text.push('.');
+                    text[len] = b'.';
+                    len += 1;
                 }
-                text.push_str(digits.format(octet));
+                if octet >= 100 {
+                    text[len] = b'0' + octet / 100;
+                    len += 1;
+                }
+                if octet >= 10 {
+                    text[len] = b'0' + octet / 10 % 10;
+                    len += 1;
+                }
+                text[len] = b'0' + octet % 10;
+                len += 1;
             }
-            text
+            String::from_utf8_lossy(&text[..len]).into_owned()
         }
         IpAddr::V6(v6) => v6.to_string(),
     }
@@ -280,6 +291,23 @@ pub fn client_address(req: &ServiceRequest, trust_forwarded_for: bool) -> Option
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
+    use std::net::IpAddr;
+
+    #[test]
+    fn addresses_are_written_as_std_writes_them() {
+        for text in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "192.168.1.20",
+            "127.0.0.1",
+            "::1",
+            "2001:db8::ff00:42:8329",
+        ] {
+            let ip: IpAddr = text.parse().expect("an address");
+            assert_eq!(super::ip_text(ip), ip.to_string());
+        }
+    }
 
     #[test]
     fn generated_request_ids_are_unique_across_threads_and_32_hex_digits() {

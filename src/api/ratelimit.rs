@@ -16,7 +16,7 @@ use actix_extensible_rate_limit::backend::{Backend, Decision, SimpleInput, Simpl
 use actix_web::dev::ServiceRequest;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::problem::ApiError;
 
@@ -72,7 +72,7 @@ impl Limiter {
                 max_requests: self.quota,
                 key,
             },
-            instance: super::problem::instance(req.request()),
+            request: req.request().clone(),
         })
     }
 }
@@ -82,9 +82,11 @@ impl Limiter {
 pub fn middleware(
     limiter: Option<Arc<Limiter>>,
 ) -> RateLimiter<Budget, Option<Spent>, impl Charger> {
-    let policy = limiter
-        .as_ref()
-        .map_or(HeaderValue::from_static(""), |l| l.policy.clone());
+    // This worker's own copy: a clone per answer then counts on a line no other
+    // worker writes.
+    let policy = limiter.as_ref().map_or(HeaderValue::from_static(""), |l| {
+        HeaderValue::from_bytes(l.policy.as_bytes()).unwrap_or_else(|_| l.policy.clone())
+    });
     let allowed_policy = policy.clone();
     // One handle per worker (each worker builds its own app): cloned per request
     // by the middleware, an `Rc` count is the worker's own where the store's
@@ -127,15 +129,17 @@ impl<F: Fn(&ServiceRequest) -> Ready<ChargeResult> + 'static> Charger for F {}
 /// What the input function gives the store.
 type ChargeResult = Result<Option<Charge>, actix_web::Error>;
 
-/// One request's charge: its client's key and window, and its target for the
-/// 429 problem's `instance` (a copy: holding the request itself would keep a
-/// second reference to it through routing, which needs the only one).
+/// One request's charge: its client's key and window, and the request, for a
+/// 429 problem's `instance`. The store's adapter drops the request as soon as
+/// the store has answered, before routing, which needs the only reference to
+/// it.
 pub struct Charge {
     input: SimpleInput,
-    instance: String,
+    request: HttpRequest,
 }
 
-/// What a charge spent: the store's count and reset, and the target it was for.
+/// What a charge spent: the store's count and reset, and the target it was for
+/// when refused (empty when allowed: only a refusal names it).
 pub struct Spent {
     output: SimpleOutput,
     instance: String,
@@ -165,10 +169,16 @@ impl Backend<Option<Charge>> for Budget {
         &self,
         charge: Option<Charge>,
     ) -> Result<(Decision, Option<Spent>, Option<String>), Infallible> {
-        let (Some(store), Some(Charge { input, instance })) = (&self.0, charge) else {
+        let (Some(store), Some(Charge { input, request })) = (&self.0, charge) else {
             return Ok((Decision::Allowed, None, None));
         };
         let (decision, output, key) = store.request(input).await?;
+        let instance = if decision.is_denied() {
+            super::problem::instance(&request)
+        } else {
+            String::new()
+        };
+        drop(request);
         Ok((decision, Some(Spent { output, instance }), Some(key)))
     }
 
