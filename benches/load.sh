@@ -19,6 +19,8 @@
 #   THREADS=2           wrk threads
 #   TIMEOUT=10s         wrk per-request timeout
 #   REPEATS=3           runs of the whole endpoint set (medians are taken over them)
+#   WARMUP=3s           unmeasured wrk runs before the first measured one: each
+#                       baseline, and Stack Atlas on the detail and the list page ("0" skips)
 #   STARTS=3            start-ups timed per catalogue (median)
 #   SYNTHETIC="10000 100000"   synthetic catalogue sizes ("" skips them)
 #   SYNTH_DURATION=3s   wrk duration of each run against a synthetic catalogue
@@ -37,6 +39,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 TIMEOUT=${TIMEOUT:-10s}
 REPEATS=${REPEATS:-3}
+WARMUP=${WARMUP:-3s}
 STARTS=${STARTS:-3}
 SYNTHETIC=${SYNTHETIC-10000 100000}
 SYNTH_DURATION=${SYNTH_DURATION:-3s}
@@ -91,6 +94,7 @@ HAVE_SYNTH=0
 n_synth=0
 [ "$HAVE_SYNTH" = 1 ] && n_synth=$(wc -w <<<"$SYNTHETIC")
 estimate=$(( REPEATS * RUNS_PER_SET * ($(seconds "$DURATION") + 1) + STARTS * 2 + 10 ))
+[ "$WARMUP" = 0 ] || estimate=$(( estimate + 4 * ($(seconds "$WARMUP") + 1) ))
 estimate=$(( estimate + n_synth * (9 * ($(seconds "$SYNTH_DURATION") + 1) + 60) ))
 cat >&2 <<EOF
 [load.sh] Stack Atlas load benchmark
@@ -395,6 +399,19 @@ curl -s "http://127.0.0.1:$SA_PORT/v1/technologies" >"$LIST_BODY"
 start_server baseline-list "$RESULTS_DIR/baseline-list.log" / "$BASELINE" --body "$LIST_BODY"
 BASE_LIST_PID=$STARTED_PID BASE_LIST_PORT=$STARTED_PORT
 BASE_LIST_BYTES=$(curl -s "http://127.0.0.1:$BASE_LIST_PORT/" | wc -c)
+
+# Warm-up, not measured: a server's first seconds under load (its heap and caches
+# growing to the load) ran slower than the rest, and the first pair of a set (the
+# detail's) paid for it: on 2026-12-07 four runs' first detail pairs averaged 0.74 of
+# the baseline, their later pairs 0.86.
+if [ "$WARMUP" != 0 ]; then
+    log "warming up each server for $WARMUP (not measured)"
+    for url in "http://127.0.0.1:$BASE_PORT/" "http://127.0.0.1:$BASE_LIST_PORT/" \
+        "http://127.0.0.1:$SA_PORT/v1/technologies/nodejs" "http://127.0.0.1:$SA_PORT/v1/technologies"; do
+        run_wrk warm-up "$url" "$RESULTS_DIR/warm-up.txt" "$WARMUP" "$CONNECTIONS"
+    done
+    drain_log "$SA_LOG" "$RESULTS_DIR/embedded-access-log-tail.txt"
+fi
 
 PAIR_BASE_PORT=$BASE_PORT PAIR_LIST_PORT=$BASE_LIST_PORT
 for rep in $(seq "$REPEATS"); do
