@@ -19,6 +19,9 @@ A=$1 B=$2 TARGET=${3:-/v1/technologies/nodejs} PAIRS=${4:-10} DURATION=${5:-4s} 
 for bin in "$A" "$B"; do [ -x "$bin" ] || { echo "ab.sh: $bin is not an executable" >&2; exit 2; }; done
 command -v wrk >/dev/null || { echo "ab.sh: wrk is missing (apt-get install wrk)" >&2; exit 2; }
 
+# shellcheck source=benches/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"   # free_port, median
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/stackatlas-ab.XXXXXX")
 PIDS=()
 cleanup() {
@@ -30,15 +33,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-    local port
-    for _ in $(seq 100); do
-        port=$(( 20000 + RANDOM % 40000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-    done
-    echo "ab.sh: no free port" >&2; exit 1
-}
 
 start() { # BIN PORT: starts a server, waits until /readyz answers 200 (60 s at most)
     "$1" --host 127.0.0.1 --port "$2" --rate-limit 1000000000 --access-log true \
@@ -79,6 +73,6 @@ for i in $(seq "$PAIRS"); do
     echo "pair $i: A $a req/s, B $b req/s, B/A $r"
     RATIOS+=("$r")
 done
-printf '%s\n' "${RATIOS[@]}" | sort -g | awk '{ v[NR] = $1 } END {
-    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "median B/A %.3f over %d pairs (min %.3f, max %.3f)\n", m, NR, v[1], v[NR] }'
+sorted=$(printf '%s\n' "${RATIOS[@]}" | sort -g)
+printf 'median B/A %.3f over %d pairs (min %.3f, max %.3f)\n' "$(median <<<"$sorted")" \
+    "${#RATIOS[@]}" "$(head -n 1 <<<"$sorted")" "$(tail -n 1 <<<"$sorted")"

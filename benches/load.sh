@@ -49,6 +49,8 @@ RATE_LIMIT=${RATE_LIMIT:-1000000000}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-300}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"   # free_port, median
 cd "$ROOT"
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 RESULTS_DIR=${RESULTS_DIR:-$TARGET_DIR/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -127,14 +129,6 @@ SYNTH=${SYNTHETIC_GENERATOR:-$TARGET_DIR/release/examples/synthetic}
 [ -x "$BASELINE" ] || die "$BASELINE is missing: build it (cargo build --release --example baseline)"
 
 # --- servers ---------------------------------------------------------------------------
-free_port() {
-    local port
-    for _ in $(seq 100); do
-        port=$(( 20000 + RANDOM % 40000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-    done
-    die "no free port found"
-}
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }  # bash 5: no fork
 
 # probe PORT PATH: true when GET PATH answers 200. Plain bash (/dev/tcp) in a forked
@@ -153,7 +147,7 @@ probe() {
 start_server() {
     local name=$1 logfile=$2 probe=$3; shift 3
     local port t0 pid deadline
-    port=$(free_port)
+    port=$(free_port) || die "no free port found"
     t0=$(now_us)
     "$@" --host 127.0.0.1 --port "$port" 2>>"$logfile" >/dev/null &
     pid=$!
@@ -184,11 +178,6 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-median() { # numbers on stdin -> median
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "nan"; exit }
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # --- wrk -------------------------------------------------------------------------------
 ETAG_LUA=$WORK/if-none-match.lua
