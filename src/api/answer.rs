@@ -13,13 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    self, AcceptEncoding, Encoding, Header, HeaderName, HeaderValue, HttpDate,
+    self, AcceptEncoding, Encoding, Header, HeaderMap, HeaderName, HeaderValue, HttpDate,
 };
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use bytes::Bytes;
 
 use super::AppState;
-use super::memo::{AnswerMemo, Coding, Memo};
+use super::memo::{AnswerMemo, Coding, Front, Head, Memo};
 use super::problem::ApiError;
 use crate::catalogue::Date;
 use crate::snapshot::Snapshot;
@@ -179,15 +179,16 @@ impl<'a> Cacheable<'a> {
         false
     }
 
-    fn headers(&self, builder: &mut HttpResponseBuilder, etag: HeaderValue, vary: HeaderValue) {
-        builder
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, self.policy.cache_control.clone()))
-            .insert_header((
-                header::LAST_MODIFIED,
-                self.memo.last_modified(self.snapshot),
-            ))
-            .insert_header((header::VARY, vary));
+    /// The validators and caching headers of an answer made now (not memoized).
+    fn head(&self, etag: HeaderValue, vary: HeaderValue) -> Head {
+        Head {
+            etag,
+            content_type: HeaderValue::from_static(JSON),
+            vary,
+            cache_control: self.policy.cache_control.clone(),
+            last_modified: self.memo.last_modified(self.snapshot),
+            headers: Box::default(),
+        }
     }
 
     /// Answers `304` when the client's copy is current, else the memoized or freshly
@@ -208,7 +209,9 @@ impl<'a> Cacheable<'a> {
     ) -> Result<HttpResponse, ApiError> {
         let etag = self.etag();
         if self.not_modified(&etag) {
-            return Ok(self.not_modified_answer(etag_value(etag), self.vary.clone()));
+            return Ok(not_modified_answer(
+                &self.head(etag_value(etag), self.vary.clone()),
+            ));
         }
         let memo = match self.memo.get(self.key) {
             Some(memo) => memo,
@@ -219,58 +222,77 @@ impl<'a> Cacheable<'a> {
                         return Ok(self.stream(etag_value(etag), streamed));
                     }
                 };
-                let headers = header_pairs(built.headers);
+                let head = Head {
+                    content_type: HeaderValue::from_static(built.content_type),
+                    headers: header_pairs(built.headers),
+                    ..self.head(etag_value(etag), self.vary.clone())
+                };
                 let memo = Arc::new(Memo::new(
-                    etag_value(etag),
+                    head,
                     Bytes::from(built.body),
-                    HeaderValue::from_static(built.content_type),
-                    self.vary.clone(),
-                    headers,
-                    self.req.match_pattern().map(String::into_boxed_str),
+                    self.req.match_pattern(),
                 ));
                 self.memo.insert(self.key, memo.clone());
                 memo
             }
         };
         let coding = negotiate(self.req).unwrap_or(None);
-        Ok(self.serve(&memo, coding))
-    }
-
-    fn not_modified_answer(&self, etag: HeaderValue, vary: HeaderValue) -> HttpResponse {
-        let mut builder = HttpResponse::build(StatusCode::NOT_MODIFIED);
-        self.headers(&mut builder, etag, vary);
-        builder.finish()
+        Ok(serve(&memo, coding))
     }
 
     /// A streamed answer.
     fn stream(&self, etag: HeaderValue, streamed: Streamed) -> HttpResponse {
         let mut builder = HttpResponse::Ok();
-        self.headers(&mut builder, etag, self.vary.clone());
-        builder.insert_header((header::CONTENT_TYPE, streamed.content_type));
+        let head = self.head(etag, self.vary.clone());
+        builder
+            .insert_header((header::ETAG, head.etag))
+            .insert_header((header::CACHE_CONTROL, head.cache_control))
+            .insert_header((header::LAST_MODIFIED, head.last_modified))
+            .insert_header((header::VARY, head.vary))
+            .insert_header((header::CONTENT_TYPE, streamed.content_type));
         for pair in header_pairs(streamed.headers) {
             builder.insert_header(pair);
         }
         builder.body(streamed.body)
     }
+}
 
-    /// The answer from `memo`, its body in `coding` (identity when `None`).
-    fn serve(&self, memo: &Memo, coding: Option<Coding>) -> HttpResponse {
-        let mut builder = HttpResponse::Ok();
-        self.headers(&mut builder, memo.etag.clone(), memo.vary.clone());
-        builder.insert_header((header::CONTENT_TYPE, memo.content_type.clone()));
-        for (name, value) in memo.headers.iter() {
-            builder.insert_header((name.clone(), value.clone()));
-        }
-        // Should compressing ever fail, the body goes as it is (and `Compress`
-        // may still encode it).
-        match coding.and_then(|coding| Some((coding, memo.encoded(coding)?))) {
-            Some((coding, encoded)) => {
-                builder.insert_header((header::CONTENT_ENCODING, coding.header_value()));
-                builder.body(encoded)
-            }
-            None => builder.body(memo.body.clone()),
-        }
+/// `ETag`, `Cache-Control`, `Last-Modified` and `Vary` from `head`.
+fn caching_headers(headers: &mut HeaderMap, head: &Head) {
+    headers.insert(header::ETAG, head.etag.clone());
+    headers.insert(header::CACHE_CONTROL, head.cache_control.clone());
+    headers.insert(header::LAST_MODIFIED, head.last_modified.clone());
+    headers.insert(header::VARY, head.vary.clone());
+}
+
+/// `304 Not Modified` with `head`'s validators and caching headers.
+fn not_modified_answer(head: &Head) -> HttpResponse {
+    let mut response = HttpResponse::new(StatusCode::NOT_MODIFIED);
+    caching_headers(response.headers_mut(), head);
+    response
+}
+
+/// The answer from `memo`, its body in `coding` (identity when `None`). The
+/// headers go straight into the response's map (no builder: this runs for every
+/// answer from the memo).
+fn serve(memo: &Memo, coding: Option<Coding>) -> HttpResponse {
+    // Should compressing ever fail, the body goes as it is (and `Compress`
+    // may still encode it).
+    let (body, encoding) = match coding.and_then(|coding| Some((coding, memo.encoded(coding)?))) {
+        Some((coding, encoded)) => (encoded, Some(coding.header_value())),
+        None => (memo.body.clone(), None),
+    };
+    let mut response = HttpResponse::with_body(StatusCode::OK, body).map_into_boxed_body();
+    let headers = response.headers_mut();
+    caching_headers(headers, &memo.head);
+    headers.insert(header::CONTENT_TYPE, memo.head.content_type.clone());
+    for (name, value) in memo.head.headers.iter() {
+        headers.insert(name.clone(), value.clone());
     }
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, encoding);
+    }
+    response
 }
 
 /// A built answer's extra headers as header names and values (a value that is
@@ -375,21 +397,36 @@ pub fn from_memo(
     req: &HttpRequest,
     snapshot: &Snapshot,
     state: &AppState,
-) -> Option<(HttpResponse, Option<Box<str>>)> {
+) -> Option<(HttpResponse, Option<&'static str>)> {
     let answer = Cacheable::new(req, snapshot, state, "");
+    let Some(coding) = negotiate(req).ok() else {
+        // A coding only `Compress` makes: the handler answers.
+        return None;
+    };
+    // This worker's own copy when it has one (see `Front`), else the shared memo's.
+    if let Some(memo) = Front::get(answer.key, coding) {
+        return Some((answer.from(&memo, coding), memo.route));
+    }
     let Some(memo) = state.memo.get(answer.key) else {
         // The handler answers: it takes the key from here.
         keep_answer_key(req, snapshot, answer.key);
         return None;
     };
-    let coding = negotiate(req).ok()?;
-    let etag = memo.etag.to_str().unwrap_or_default();
-    let response = if answer.not_modified(etag) {
-        answer.not_modified_answer(memo.etag.clone(), memo.vary.clone())
-    } else {
-        answer.serve(&memo, coding)
-    };
-    Some((response, memo.route.clone()))
+    Front::offer(answer.key, &memo);
+    Some((answer.from(&memo, coding), memo.route))
+}
+
+impl Cacheable<'_> {
+    /// The answer to this request from `memo`: `304` when the client's copy is
+    /// current, else the body in `coding`.
+    fn from(&self, memo: &Memo, coding: Option<Coding>) -> HttpResponse {
+        let etag = memo.head.etag.to_str().unwrap_or_default();
+        if self.not_modified(etag) {
+            not_modified_answer(&memo.head)
+        } else {
+            serve(memo, coding)
+        }
+    }
 }
 
 /// The request target: path and query.
