@@ -14,7 +14,12 @@
 # by wrk's duration.
 #
 # Settings (environment):
-#   DURATION=10s        wrk duration of each run
+#   DURATION=10s        wrk time per server and endpoint in each repeat
+#   SLICES=5            a paired measurement is SLICES wrk runs per server of
+#                       DURATION/SLICES each, interleaved (baseline first in odd
+#                       slices, Stack Atlas first in even ones): both sides sample the
+#                       same seconds of the machine, whose speed wanders by ±10%
+#                       over seconds ("1": one run each, baseline first)
 #   CONNECTIONS=64      wrk connections
 #   THREADS=2           wrk threads
 #   TIMEOUT=10s         wrk per-request timeout
@@ -35,6 +40,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
+SLICES=${SLICES:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 TIMEOUT=${TIMEOUT:-10s}
@@ -90,17 +96,17 @@ seconds() { # 10s | 2m | 500ms | 10 -> whole seconds (rounded up)
         *) echo "$1" ;;
     esac
 }
-RUNS_PER_SET=19     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304), each after a baseline run, + the list-size baseline
+RUNS_PER_SET=19     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304), each paired with a baseline run, + the list-size baseline
 HAVE_SYNTH=0
 { [ -f examples/synthetic.rs ] || [ -n "${SYNTHETIC_GENERATOR:-}" ]; } && HAVE_SYNTH=1
 n_synth=0
 [ "$HAVE_SYNTH" = 1 ] && n_synth=$(wc -w <<<"$SYNTHETIC")
-estimate=$(( REPEATS * RUNS_PER_SET * ($(seconds "$DURATION") + 1) + STARTS * 2 + 10 ))
+estimate=$(( REPEATS * RUNS_PER_SET * ($(seconds "$DURATION") + SLICES) + STARTS * 2 + 10 ))
 [ "$WARMUP" = 0 ] || estimate=$(( estimate + 4 * ($(seconds "$WARMUP") + 1) ))
 estimate=$(( estimate + n_synth * (9 * ($(seconds "$SYNTH_DURATION") + 1) + 60) ))
 cat >&2 <<EOF
 [load.sh] Stack Atlas load benchmark
-[load.sh]   wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency, $REPEATS repeat(s) of $RUNS_PER_SET runs
+[load.sh]   wrk -t$THREADS -c$CONNECTIONS --timeout $TIMEOUT --latency, $DURATION per server and endpoint in $SLICES interleaved slice(s), $REPEATS repeat(s) of $RUNS_PER_SET runs
 [load.sh]   synthetic catalogues: ${SYNTHETIC:-none} (-d$SYNTH_DURATION each)$([ "$HAVE_SYNTH" = 1 ] || echo ': skipped, no examples/synthetic.rs')
 [load.sh]   estimated measuring time: ~$(( (estimate + 59) / 60 )) min ($estimate s), plus the release build if out of date (~5 min with fat LTO)
 [load.sh]   raw outputs: $RESULTS_DIR
@@ -182,17 +188,20 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # --- wrk -------------------------------------------------------------------------------
 ETAG_LUA=$WORK/if-none-match.lua
 
-# run_wrk LABEL URL OUTFILE DURATION CONNECTIONS [LUA]
+# run_wrk LABEL URL OUTFILE DURATION CONNECTIONS [LUA]: appends wrk's output to
+# OUTFILE (a slice of a paired measurement adds to the slices before it)
 run_wrk() {
     local label=$1 url=$2 out=$3 duration=$4 conns=$5 lua=${6:-}
     local threads=$THREADS
     [ "$threads" -le "$conns" ] || threads=$conns
     local args=(-t"$threads" -c"$conns" -d"$duration" --timeout "$TIMEOUT" --latency)
     [ -n "$lua" ] && args+=(-s "$lua")
-    wrk "${args[@]}" "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed on $label"; }
+    wrk "${args[@]}" "$url" >>"$out" 2>&1 || { cat "$out" >&2; die "wrk failed on $label"; }
 }
 
-# parse_wrk FILE -> "rps p50_ms p99_ms errors" (errors: non-2xx/3xx answers + socket errors)
+# parse_wrk FILE -> "rps p50_ms p99_ms errors" (errors: non-2xx/3xx answers + socket
+# errors); for a file of several slices, req/s and latencies are their means (the
+# slices are equally long) and errors their sum
 parse_wrk() {
     awk '
         function ms(v) {
@@ -202,14 +211,14 @@ parse_wrk() {
             if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
             return v + 0
         }
-        /^ +50%/ { p50 = ms($2) }
-        /^ +99%/ { p99 = ms($2) }
-        /^Requests\/sec:/ { rps = $2 }
+        /^ +50%/ { p50 += ms($2) }
+        /^ +99%/ { p99 += ms($2) }
+        /^Requests\/sec:/ { rps += $2; n++ }
         /Non-2xx or 3xx responses:/ { errors += $NF }
         /Socket errors:/ {
-            for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { n = $i; sub(",", "", n); errors += n }
+            for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) { k = $i; sub(",", "", k); errors += k }
         }
-        END { printf "%s %s %s %d\n", rps + 0, p50 + 0, p99 + 0, errors + 0 }
+        END { if (n == 0) n = 1; printf "%s %s %s %d\n", rps / n, p50 / n, p99 / n, errors + 0 }
     ' "$1"
 }
 
@@ -278,15 +287,22 @@ drain_log() {
 }
 
 # measure_set PORT ID TAG REPEAT DURATION EXPORT_CONNS LOG: runs every available
-# endpoint once; raw output in $RESULTS_DIR/TAG-KEY-REPEAT.txt. With PAIR_BASE_PORT
-# set, the baseline runs right before each endpoint (TAG-pair_KEY-REPEAT.txt), and
-# before the default list page also the baseline at its size (PAIR_LIST_PORT,
-# TAG-pairlist_KEY-REPEAT.txt): each ratio compares runs a few seconds apart, so a
-# machine whose speed drifts during the benchmark does not bias it.
+# endpoint for DURATION; raw output in $RESULTS_DIR/TAG-KEY-REPEAT.txt. With
+# PAIR_BASE_PORT set, the baseline is measured with each endpoint
+# (TAG-pair_KEY-REPEAT.txt), and with the default list page also the baseline at its
+# size (PAIR_LIST_PORT, TAG-pairlist_KEY-REPEAT.txt), in SLICES interleaved slices of
+# DURATION/SLICES: baseline(s) then Stack Atlas in odd slices, the reverse in even
+# ones. Each ratio then compares the same seconds of the machine, whose speed wanders:
+# two identical baselines measured 5 s each one after the other differed by up to
+# 11% (pairs 0.90–1.11), in 5 interleaved slices of 2 s by up to 3% (0.97–1.03).
 PAIR_BASE_PORT='' PAIR_LIST_PORT=''
 measure_set() {
     local port=$1 id=$2 tag=$3 rep=$4 duration=$5 export_conns=$6 logfile=$7
-    local entry key label path skip conns lua
+    local entry key label path skip conns lua slices=1 slice
+    [ -n "$PAIR_BASE_PORT" ] && slices=$SLICES
+    local piece=$(( $(seconds "$duration") / slices ))
+    [ "$slices" = 1 ] && piece=$(seconds "$duration")
+    [ "$piece" -ge 1 ] || piece=1
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key label path <<<"$entry"
         skip="SKIP_$key"
@@ -296,14 +312,21 @@ measure_set() {
         [ "$key" = export ] && conns=$export_conns
         lua=
         [ "$key" = revalidate ] && lua=$ETAG_LUA
-        if [ -n "$PAIR_BASE_PORT" ]; then
-            run_wrk baseline "http://127.0.0.1:$PAIR_BASE_PORT$path" "$RESULTS_DIR/$tag-pair_$key-$rep.txt" "$duration" "$conns"
-            if [ "$key" = list ] && [ -n "$PAIR_LIST_PORT" ]; then
-                run_wrk baseline-list "http://127.0.0.1:$PAIR_LIST_PORT$path" "$RESULTS_DIR/$tag-pairlist_$key-$rep.txt" "$duration" "$conns"
-            fi
-        fi
         log "$tag #$rep: $key ($path)"
-        run_wrk "$key" "http://127.0.0.1:$port$path" "$RESULTS_DIR/$tag-$key-$rep.txt" "$duration" "$conns" "$lua"
+        for slice in $(seq "$slices"); do
+            if (( slice % 2 == 0 )); then
+                run_wrk "$key" "http://127.0.0.1:$port$path" "$RESULTS_DIR/$tag-$key-$rep.txt" "${piece}s" "$conns" "$lua"
+            fi
+            if [ -n "$PAIR_BASE_PORT" ]; then
+                run_wrk baseline "http://127.0.0.1:$PAIR_BASE_PORT$path" "$RESULTS_DIR/$tag-pair_$key-$rep.txt" "${piece}s" "$conns"
+                if [ "$key" = list ] && [ -n "$PAIR_LIST_PORT" ]; then
+                    run_wrk baseline-list "http://127.0.0.1:$PAIR_LIST_PORT$path" "$RESULTS_DIR/$tag-pairlist_$key-$rep.txt" "${piece}s" "$conns"
+                fi
+            fi
+            if (( slice % 2 == 1 )); then
+                run_wrk "$key" "http://127.0.0.1:$port$path" "$RESULTS_DIR/$tag-$key-$rep.txt" "${piece}s" "$conns" "$lua"
+            fi
+        done
         drain_log "$logfile" "$RESULTS_DIR/$tag-access-log-tail.txt"
     done
 }
@@ -323,7 +346,7 @@ summarise() {
 }
 # paired_ratio TAG NUM DEN: median over the repeats of the req/s of run NUM ÷ the
 # req/s of run DEN of the same repeat (files TAG-NUM-R.txt and TAG-DEN-R.txt), e.g.
-# an endpoint (KEY) and the baseline run right before it (pair_KEY)
+# an endpoint (KEY) and the baseline measured in the same slices (pair_KEY)
 paired_ratio() {
     local tag=$1 num=$2 den=$3 f b rows
     rows=$(for f in "$RESULTS_DIR/$tag-$num-"*.txt; do
@@ -379,6 +402,11 @@ log "baseline on :$BASE_PORT (pid $BASE_PID), Stack Atlas on :$SA_PORT (pid $SA_
 DETAIL_BYTES=$(curl -s "http://127.0.0.1:$SA_PORT/v1/technologies/nodejs" | wc -c)
 BASE_BYTES=$(curl -s "http://127.0.0.1:$BASE_PORT/" | wc -c)
 log "detail answer: $DETAIL_BYTES bytes; baseline answer: $BASE_BYTES bytes"
+# The baseline stands for the detail answer byte for byte: a catalogue that has grown
+# since it was captured would flatter the baseline.
+if [ $(( (DETAIL_BYTES - BASE_BYTES) * 100 )) -gt $(( BASE_BYTES * 2 )) ] || [ $(( (BASE_BYTES - DETAIL_BYTES) * 100 )) -gt $(( BASE_BYTES * 2 )) ]; then
+    log "warning: the baseline's body differs from the detail answer by over 2%: re-capture examples/baseline_body.json (see its doc comment)"
+fi
 prepare_endpoints "$SA_PORT" nodejs
 # A second baseline answering the default list page's bytes: the framework's ceiling
 # for an answer of that size (a larger body costs the client, the kernel and the
@@ -496,8 +524,8 @@ ELAPSED=$(( $(date +%s) - T0 ))
     echo "## Stack Atlas load benchmark"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)); git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency; median of $REPEATS run(s); 127.0.0.1; access log on; rate limit $RATE_LIMIT/window; no Accept-Encoding (identity)."
-    echo "Detail answer (nodejs): $DETAIL_BYTES bytes. × baseline = the median over the $REPEATS repeats of the endpoint's req/s ÷ the req/s of the baseline run right before it."
+    echo "wrk -t$THREADS -c$CONNECTIONS --timeout $TIMEOUT --latency, $DURATION per server and endpoint in $SLICES interleaved slice(s); median of $REPEATS repeat(s); 127.0.0.1; access log on; rate limit $RATE_LIMIT/window; no Accept-Encoding (identity)."
+    echo "Detail answer (nodejs): $DETAIL_BYTES bytes. × baseline = the median over the $REPEATS repeats of the endpoint's req/s ÷ the baseline's req/s in the same interleaved slices."
     echo "The list's default page reaches $(fmt_ratio "$LIST_VS_SAME_SIZE") of the baseline answering the same number of bytes ($BASE_LIST_BYTES), measured the same way."
     echo
     cat "$TABLE"
