@@ -242,18 +242,17 @@ impl<'a> Cacheable<'a> {
 
     /// A streamed answer.
     fn stream(&self, etag: HeaderValue, streamed: Streamed) -> HttpResponse {
-        let mut builder = HttpResponse::Ok();
-        let head = self.head(etag, self.vary.clone());
-        builder
-            .insert_header((header::ETAG, head.etag))
-            .insert_header((header::CACHE_CONTROL, head.cache_control))
-            .insert_header((header::LAST_MODIFIED, head.last_modified))
-            .insert_header((header::VARY, head.vary))
-            .insert_header((header::CONTENT_TYPE, streamed.content_type));
-        for pair in header_pairs(streamed.headers) {
-            builder.insert_header(pair);
+        let mut response = HttpResponse::Ok().body(streamed.body);
+        let headers = response.headers_mut();
+        caching_headers(headers, &self.head(etag, self.vary.clone()));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(streamed.content_type),
+        );
+        for (name, value) in header_pairs(streamed.headers) {
+            headers.insert(name, value);
         }
-        builder.body(streamed.body)
+        response
     }
 }
 
