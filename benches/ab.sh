@@ -4,18 +4,20 @@
 #   benches/ab.sh BIN_A BIN_B [PATH] [PAIRS] [DURATION] [ETAG]
 #
 # Starts both binaries at once on free 127.0.0.1 ports (rate limit on above the load,
-# access log on, as load.sh runs Stack Atlas), then runs wrk on A and on B in turn,
-# PAIRS times, ABBA order (A first in odd pairs, B first in even ones), and prints each
-# pair's req/s and B/A and the median B/A. Both servers see the same moments of the
-# machine's drift, so a difference of a few percent shows where one load.sh run's
-# ratio against the baseline swings by ±0.1. With ETAG, requests carry
-# `If-None-Match: ETAG` (the 304 path). Defaults: PATH /v1/technologies/nodejs, 10
-# pairs of 4 s. Load goes to 127.0.0.1 only, bounded by wrk's duration; both servers
-# are stopped on exit.
+# access log on, as load.sh runs Stack Atlas), then measures PAIRS pairs. A pair is
+# SLICES (environment, default 5) wrk runs of DURATION on each server, interleaved
+# like load.sh's (A first in odd slices, B first in even ones, and the other way
+# round in even pairs); its ratio is B's req/s summed over its slices ÷ A's. It prints
+# each pair's req/s and B/A and the median B/A. Both servers sample the same seconds
+# of the machine's drift (±10% over seconds), so a difference of 2–3% shows.
+# With ETAG, requests carry `If-None-Match: ETAG` (the 304 path). Defaults: PATH
+# /v1/technologies/nodejs, 6 pairs, DURATION 2s. Load goes to 127.0.0.1 only, bounded
+# by wrk's duration; both servers are stopped on exit.
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
-A=$1 B=$2 TARGET=${3:-/v1/technologies/nodejs} PAIRS=${4:-10} DURATION=${5:-4s} ETAG=${6:-}
+[ $# -ge 2 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+A=$1 B=$2 TARGET=${3:-/v1/technologies/nodejs} PAIRS=${4:-6} DURATION=${5:-2s} ETAG=${6:-}
+SLICES=${SLICES:-5}
 for bin in "$A" "$B"; do [ -x "$bin" ] || { echo "ab.sh: $bin is not an executable" >&2; exit 2; }; done
 command -v wrk >/dev/null || { echo "ab.sh: wrk is missing (apt-get install wrk)" >&2; exit 2; }
 
@@ -65,12 +67,22 @@ rps() { # PORT: req/s of one wrk run (the access log is emptied after it)
 
 # one warm-up run each, not counted
 rps "$PORT_A" >/dev/null; rps "$PORT_B" >/dev/null
-echo "A: $A"; echo "B: $B"; echo "GET $TARGET${ETAG:+ (If-None-Match)}, $PAIRS pairs of $DURATION"
+echo "A: $A"; echo "B: $B"
+echo "GET $TARGET${ETAG:+ (If-None-Match)}, $PAIRS pairs of $SLICES interleaved slices of $DURATION per side"
 RATIOS=()
 for i in $(seq "$PAIRS"); do
-    if (( i % 2 )); then a=$(rps "$PORT_A"); b=$(rps "$PORT_B"); else b=$(rps "$PORT_B"); a=$(rps "$PORT_A"); fi
+    a=0 b=0
+    for j in $(seq "$SLICES"); do
+        if (( (i + j) % 2 )); then
+            ra=$(rps "$PORT_A"); rb=$(rps "$PORT_B")
+        else
+            rb=$(rps "$PORT_B"); ra=$(rps "$PORT_A")
+        fi
+        a=$(awk -v s="$a" -v r="$ra" 'BEGIN { printf "%.2f", s + r }')
+        b=$(awk -v s="$b" -v r="$rb" 'BEGIN { printf "%.2f", s + r }')
+    done
     r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
-    echo "pair $i: A $a req/s, B $b req/s, B/A $r"
+    echo "pair $i: A $(awk -v s="$a" -v n="$SLICES" 'BEGIN { printf "%.0f", s / n }') req/s, B $(awk -v s="$b" -v n="$SLICES" 'BEGIN { printf "%.0f", s / n }') req/s, B/A $r"
     RATIOS+=("$r")
 done
 sorted=$(printf '%s\n' "${RATIOS[@]}" | sort -g)
