@@ -88,8 +88,7 @@ struct Bucket {
 }
 
 /// What every worker may read of a client's window without the lock. Written
-/// once per lease (under the shard's lock) and when a taken permit is given back;
-/// aligned to a line of its own.
+/// (under the shard's lock) once per lease; aligned to a line of its own.
 #[repr(align(128))]
 struct Window {
     /// Permits handed out in this window (leased, spent or not; less those given
@@ -128,52 +127,12 @@ struct Leases {
     next_sweep: Cell<Option<Instant>>,
 }
 
-/// What a charge gave: the window, and where its permit came from. It carries
-/// what giving the permit back and the `RateLimit` field need, so the answer's
-/// way back touches neither the limiter (whose `Arc` count every worker would
-/// write) nor the shared map.
+/// What a charge gave: the window, and what the `RateLimit` field needs.
 struct Spent {
     ends: Instant,
     now: Instant,
-    from: Permit,
-}
-
-/// Where a permit came from.
-enum Permit {
-    /// The worker's own lease.
-    Lease(Arc<Lease>),
-    /// Another worker's lease, taken when the window's budget was spent: given
-    /// back, it goes to the window's budget.
-    Taken(Arc<Window>),
-}
-
-impl Spent {
-    /// Gives the permit back (a revalidation costs the client nothing). A permit
-    /// of an ended window goes back to that window, which no one charges any more.
-    fn refund(&self) {
-        match &self.from {
-            Permit::Lease(lease) => {
-                lease.left.fetch_add(1, Ordering::Relaxed);
-            }
-            Permit::Taken(window) => {
-                let _ = window
-                    .granted
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-            }
-        }
-    }
-
-    /// The client's remainder of `quota` as this worker knows it: the permits not
-    /// handed out, and those it holds (never more than the true remainder).
-    fn remaining(&self, quota: u64) -> u64 {
-        match &self.from {
-            Permit::Lease(lease) => {
-                let granted = lease.window.granted.load(Ordering::Relaxed);
-                (quota.saturating_sub(granted) + lease.left.load(Ordering::Relaxed)).min(quota)
-            }
-            Permit::Taken(_) => 0,
-        }
-    }
+    /// The worker's lease the permit came from (none when taken from another's).
+    lease: Option<Arc<Lease>>,
 }
 
 impl Limiter {
@@ -220,7 +179,7 @@ impl Limiter {
             return Ok(Spent {
                 ends: held.ends,
                 now,
-                from: Permit::Lease(held.lease.clone()),
+                lease: Some(held.lease.clone()),
             });
         }
         let mut shard = self.shard(&client);
@@ -252,14 +211,17 @@ impl Limiter {
                 Ok(Spent {
                     ends: bucket.ends,
                     now,
-                    from: Permit::Taken(bucket.window.clone()),
+                    lease: None,
                 })
             } else {
                 Err(bucket.ends)
             };
         }
         let take = (available / LEASE_SHARE).clamp(1, LEASE_MAX);
-        bucket.window.granted.fetch_add(take, Ordering::Relaxed);
+        bucket
+            .window
+            .granted
+            .store(granted + take, Ordering::Relaxed);
         let mut held = own.held.borrow_mut();
         if own.next_sweep.get().is_none_or(|at| now >= at) {
             held.retain(|_, held| held.ends > now);
@@ -281,7 +243,7 @@ impl Limiter {
         let spent = Spent {
             ends: bucket.ends,
             now,
-            from: Permit::Lease(lease.clone()),
+            lease: Some(lease.clone()),
         };
         held.insert(
             client,
@@ -291,6 +253,37 @@ impl Limiter {
             },
         );
         Ok(spent)
+    }
+
+    /// Gives back the permit `spent` took (a revalidation costs the client nothing).
+    fn refund(&self, client: Client, spent: &Spent) {
+        match &spent.lease {
+            Some(lease) => {
+                lease.left.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                let mut shard = self.shard(&client);
+                if let Some(bucket) = shard.buckets.get_mut(&client)
+                    && bucket.ends == spent.ends
+                {
+                    let granted = bucket.window.granted.load(Ordering::Relaxed);
+                    bucket
+                        .window
+                        .granted
+                        .store(granted.saturating_sub(1), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// The client's remainder as this worker knows it: the permits not handed
+    /// out, and those it holds (never more than the true remainder).
+    fn remaining(&self, spent: &Spent) -> u64 {
+        spent.lease.as_ref().map_or(0, |lease| {
+            let granted = lease.window.granted.load(Ordering::Relaxed);
+            (self.quota.saturating_sub(granted) + lease.left.load(Ordering::Relaxed))
+                .min(self.quota)
+        })
     }
 }
 
@@ -368,8 +361,9 @@ where
             Ok(spent) => Either::Right(Charged {
                 inner: self.service.call(req),
                 charged: Some(Charge {
-                    quota: limiter.quota,
+                    limiter: limiter.clone(),
                     policy: policy.clone(),
+                    client,
                     spent,
                 }),
             }),
@@ -387,10 +381,11 @@ where
     }
 }
 
-/// A charged request: what its answer's fields need.
+/// A charged request: the limiter, and what its answer's fields need.
 pub struct Charge {
-    quota: u64,
+    limiter: Arc<Limiter>,
     policy: HeaderValue,
+    client: Client,
     spent: Spent,
 }
 
@@ -415,12 +410,12 @@ where
         let this = self.project();
         let mut response = std::task::ready!(this.inner.poll(cx))?;
         if let Some(charge) = this.charged.take() {
-            let spent = &charge.spent;
             if response.status() == StatusCode::NOT_MODIFIED {
-                spent.refund();
+                charge.limiter.refund(charge.client, &charge.spent);
             }
+            let spent = &charge.spent;
             let reset = spent.ends.saturating_duration_since(spent.now).as_secs();
-            let remaining = spent.remaining(charge.quota);
+            let remaining = charge.limiter.remaining(spent);
             fields(response.headers_mut(), &charge.policy, remaining, reset);
         }
         Poll::Ready(Ok(response.map_into_left_body()))
@@ -487,7 +482,7 @@ mod tests {
             let own = if i % 2 == 0 { &a } else { &b };
             if let Ok(spent) = limiter.charge(own, CLIENT, now) {
                 if i % 3 == 0 {
-                    spent.refund();
+                    limiter.refund(CLIENT, &spent);
                 } else {
                     served += 1;
                 }
@@ -505,27 +500,6 @@ mod tests {
     }
 
     #[test]
-    fn a_permit_taken_from_another_worker_and_given_back_is_spent_again() {
-        let limiter = limiter(100);
-        let (a, b) = (Leases::default(), Leases::default());
-        let now = Instant::now();
-        // `a` leases a few permits and leaves them; `b` spends the budget, then
-        // takes `a`'s, and gives the first one it takes back (a 304).
-        let mut served = u64::from(limiter.charge(&a, CLIENT, now).is_ok());
-        let mut given_back = false;
-        while let Ok(spent) = limiter.charge(&b, CLIENT, now) {
-            if !given_back && matches!(spent.from, Permit::Taken(_)) {
-                spent.refund();
-                given_back = true;
-            } else {
-                served += 1;
-            }
-        }
-        assert!(given_back, "b took a permit of a's lease");
-        assert_eq!(served, 100);
-    }
-
-    #[test]
     fn the_remainder_counts_down_by_one_for_a_client_of_one_worker() {
         let limiter = limiter(1_200);
         let own = Leases::default();
@@ -533,14 +507,14 @@ mod tests {
         let remainders: Vec<u64> = (0..300)
             .map(|_| {
                 let spent = limiter.charge(&own, CLIENT, now).expect("allowed");
-                spent.remaining(1_200)
+                limiter.remaining(&spent)
             })
             .collect();
         let expected: Vec<u64> = (900..1_200).rev().collect();
         assert_eq!(remainders, expected);
         let spent = limiter.charge(&own, CLIENT, now).expect("allowed");
-        spent.refund();
-        assert_eq!(spent.remaining(1_200), 900, "a 304 costs nothing");
+        limiter.refund(CLIENT, &spent);
+        assert_eq!(limiter.remaining(&spent), 900, "a 304 costs nothing");
     }
 
     #[test]
@@ -551,7 +525,7 @@ mod tests {
         for served in 1..=1_200u64 {
             let own = if served % 3 == 0 { &a } else { &b };
             let spent = limiter.charge(own, CLIENT, now).expect("allowed");
-            let remaining = spent.remaining(1_200);
+            let remaining = limiter.remaining(&spent);
             let exact = 1_200 - served;
             assert!(
                 remaining <= exact && exact - remaining <= LEASE_MAX,
