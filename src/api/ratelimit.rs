@@ -500,6 +500,27 @@ mod tests {
     }
 
     #[test]
+    fn a_permit_taken_from_another_worker_and_given_back_is_spent_again() {
+        let limiter = limiter(100);
+        let (a, b) = (Leases::default(), Leases::default());
+        let now = Instant::now();
+        // `a` leases a few permits and leaves them; `b` spends the budget, then
+        // takes `a`'s, and gives the first one it takes back (a 304).
+        let mut served = u64::from(limiter.charge(&a, CLIENT, now).is_ok());
+        let mut given_back = false;
+        while let Ok(spent) = limiter.charge(&b, CLIENT, now) {
+            if !given_back && spent.lease.is_none() {
+                limiter.refund(CLIENT, &spent);
+                given_back = true;
+            } else {
+                served += 1;
+            }
+        }
+        assert!(given_back, "b took a permit of a's lease");
+        assert_eq!(served, 100);
+    }
+
+    #[test]
     fn the_remainder_counts_down_by_one_for_a_client_of_one_worker() {
         let limiter = limiter(1_200);
         let own = Leases::default();
