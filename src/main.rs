@@ -32,6 +32,53 @@ fn tune_allocator() {
     }
 }
 
+/// The glibc tunable the server runs with: `memcpy` copies of up to 4 MiB by vector
+/// loads and stores rather than `rep movsb`. On this project's machines (AMD EPYC)
+/// `rep movsb` slows 4- to 20-fold when the destination sits a few bytes after the
+/// source modulo 4 KiB, and each connection's write buffer lands at its own
+/// offset, so some connections of every run copied each answer that slowly; the
+/// vector loop does not (53,332 bytes, hot: mean 1,127 ns over 1,024 offsets,
+/// worst 19,604 ns; with the tunable 956 ns, worst 1,191 ns). Under load, copying
+/// the list page into actix's write buffer went from 3.06 to 2.66 µs an answer
+/// (perf, 4 server instances each).
+#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+const TUNABLES: &str = "glibc.cpu.x86_rep_movsb_threshold=4194304";
+
+/// `GLIBC_TUNABLES` with [`TUNABLES`] added before what the caller set (a key
+/// the caller sets wins), or `None` when the caller sets the same key already.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+fn tunables_with_ours(current: Option<std::ffi::OsString>) -> Option<std::ffi::OsString> {
+    let key = TUNABLES.split('=').next().unwrap_or(TUNABLES);
+    match current {
+        None => Some(TUNABLES.into()),
+        Some(theirs) if theirs.to_string_lossy().contains(key) => None,
+        Some(theirs) => {
+            let mut value = std::ffi::OsString::from(TUNABLES);
+            value.push(":");
+            value.push(theirs);
+            Some(value)
+        }
+    }
+}
+
+/// glibc reads its tunables only when a process starts: when [`TUNABLES`] are not
+/// in the environment yet, starts this program again in place (same process id,
+/// arguments and environment, plus `GLIBC_TUNABLES`). Should that fail, it runs
+/// on without them.
+fn start_with_tunables() {
+    #[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+    if let Some(value) = tunables_with_ours(std::env::var_os("GLIBC_TUNABLES")) {
+        use std::os::unix::process::CommandExt;
+        let mut args = std::env::args_os();
+        let mut command = std::process::Command::new("/proc/self/exe");
+        if let Some(name) = args.next() {
+            command.arg0(name);
+        }
+        // `exec` returns only when it failed.
+        let _ = command.args(args).env("GLIBC_TUNABLES", value).exec();
+    }
+}
+
 /// glibc's default `M_TOP_PAD`: how much more than asked a heap grows by.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const DEFAULT_TOP_PAD: i32 = 128 * 1024;
@@ -128,6 +175,7 @@ fn refresh(settings: &Settings) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    start_with_tunables();
     tune_allocator();
     let code = serve();
     stackatlas::logging::flush(); // what the log writer has not written yet
@@ -170,5 +218,29 @@ async fn serve() -> ExitCode {
             eprintln!("server failed: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::{TUNABLES, tunables_with_ours};
+
+    #[test]
+    fn our_tunables_go_before_the_callers_and_yield_to_the_same_key() {
+        assert_eq!(tunables_with_ours(None), Some(OsString::from(TUNABLES)));
+        assert_eq!(
+            tunables_with_ours(Some("glibc.malloc.arena_max=4".into())),
+            Some(OsString::from(format!(
+                "{TUNABLES}:glibc.malloc.arena_max=4"
+            )))
+        );
+        // Once started with them (or when the caller chose a value), no new start.
+        assert_eq!(tunables_with_ours(Some(TUNABLES.into())), None);
+        assert_eq!(
+            tunables_with_ours(Some("glibc.cpu.x86_rep_movsb_threshold=2048".into())),
+            None
+        );
     }
 }
