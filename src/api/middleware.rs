@@ -6,6 +6,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
@@ -24,8 +25,21 @@ use futures_util::future::{Either, MapOk, Ready, ready};
 use super::problem::ApiError;
 use super::{AppState, answer};
 
-/// The route pattern of an answer the memo gave (no route matched it).
-struct MemoRoute(Option<&'static str>);
+thread_local! {
+    /// The route pattern of the answer [`Serve`] just gave from the memo (no route
+    /// matched that request), with the address of its request's head, for
+    /// [`Observe`]'s metrics sample. A cache, not a channel: `Observe` clears it
+    /// before each request and takes it on the answer; an entry naming another
+    /// request is ignored and the pattern matched afresh, which gives the same
+    /// route. Kept in the request's extensions it cost two allocations a request
+    /// (the map's table and the box).
+    static MEMO_ROUTE: Cell<Option<(usize, Option<&'static str>)>> = const { Cell::new(None) };
+}
+
+/// What identifies a request while it is served: the address of its head.
+fn request_identity(head: &actix_web::dev::RequestHead) -> usize {
+    std::ptr::from_ref(head) as usize
+}
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -82,8 +96,9 @@ fn new_request_id() -> HeaderValue {
 /// The outermost layer of the application's own: gives every answer a request
 /// id, records a metrics sample and an access-log line, and renders `actix-cors`'s
 /// refusals of preflights as problems. A `Transform` of its own rather than
-/// `from_fn`, like [`Serve`]: the inner future is wrapped, not boxed.
-pub struct Observe;
+/// `from_fn`, like [`Serve`]: the inner future is wrapped, not boxed. It holds the
+/// application's state, so that no request looks it up.
+pub struct Observe(pub web::Data<AppState>);
 
 impl<S, B> Transform<S, ServiceRequest> for Observe
 where
@@ -97,21 +112,28 @@ where
     type Future = Ready<Result<ObserveService<S>, ()>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(ObserveService { service }))
+        ready(Ok(ObserveService {
+            service,
+            state: Rc::new(self.0.clone()),
+        }))
     }
 }
 
-/// The service of [`Observe`].
+/// The service of [`Observe`] (one per worker).
 pub struct ObserveService<S> {
     service: S,
+    /// The state, counted by this worker alone: each request's future holds a
+    /// clone, and a clone of the `Arc` would write a count every worker shares.
+    state: Rc<web::Data<AppState>>,
 }
 
 /// What [`Observe`] notes of a request before passing it on.
 struct Noted {
+    state: Rc<web::Data<AppState>>,
     started: Instant,
     request_id: HeaderValue,
     /// The method and client address, when the access log is on.
-    logged: Option<(Method, Option<String>)>,
+    logged: Option<(Method, Option<IpAddr>)>,
 }
 
 impl<S, B> Service<ServiceRequest> for ObserveService<S>
@@ -127,31 +149,30 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
-        // The state is looked up, not cloned: a clone of the `Arc` writes a count
-        // every worker shares.
-        let noted = req.app_data::<web::Data<AppState>>().map(|state| {
-            let log = state.settings.access_log && crate::logging::access_enabled();
-            let request_id = req
-                .headers()
-                .get(&REQUEST_ID)
-                .filter(|v| sane_request_id(v))
-                .cloned()
-                .unwrap_or_else(new_request_id);
-            let logged = log.then(|| {
-                (
-                    req.method().clone(),
-                    client_address(&req, state.settings.trust_forwarded_for).map(ip_text),
-                )
-            });
-            Noted {
-                started,
-                request_id,
-                logged,
-            }
+        MEMO_ROUTE.set(None);
+        let state = &self.state;
+        let log = state.settings.access_log && crate::logging::access_enabled();
+        let request_id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .filter(|v| sane_request_id(v))
+            .cloned()
+            .unwrap_or_else(new_request_id);
+        let logged = log.then(|| {
+            (
+                req.method().clone(),
+                client_address(&req, state.settings.trust_forwarded_for),
+            )
         });
+        let noted = Noted {
+            state: Rc::clone(state),
+            started,
+            request_id,
+            logged,
+        };
         Observed {
             inner: self.service.call(req),
-            noted,
+            noted: Some(noted),
         }
     }
 }
@@ -207,19 +228,16 @@ fn observed<B: MessageBody + 'static>(
     };
 
     let status = response.status();
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, noted.request_id.clone());
     let elapsed = noted.started.elapsed();
     let request = response.request();
-    if let Some(state) = request.app_data::<web::Data<AppState>>() {
-        if let Some(MemoRoute(pattern)) = request.extensions().get::<MemoRoute>() {
-            state.metrics.observe(*pattern, status.as_u16(), elapsed);
-        } else {
-            state
-                .metrics
-                .observe(request.match_pattern().as_deref(), status.as_u16(), elapsed);
-        }
+    let metrics = &noted.state.metrics;
+    let memo_route = MEMO_ROUTE
+        .take()
+        .filter(|(identity, _)| *identity == request_identity(request.head()));
+    if let Some((_, pattern)) = memo_route {
+        metrics.observe(pattern, status.as_u16(), elapsed);
+    } else {
+        metrics.observe(request.match_pattern().as_deref(), status.as_u16(), elapsed);
     }
     if let Some((method, client)) = noted.logged {
         let size = match response.response().body().size() {
@@ -227,21 +245,19 @@ fn observed<B: MessageBody + 'static>(
             _ => None,
         };
         crate::logging::access(&crate::logging::AccessRecord {
-            client: client.as_deref(),
+            client,
             method: &method,
-            target: response
-                .request()
-                .uri()
-                .path_and_query()
-                .map_or("/", |pq| pq.as_str()),
-            version: response.request().version(),
+            target: request.uri().path_and_query().map_or("/", |pq| pq.as_str()),
+            version: request.version(),
             status: status.as_u16(),
             size,
             elapsed,
             request_id: &noted.request_id,
-            user_agent: response.request().headers().get(header::USER_AGENT),
+            user_agent: request.headers().get(header::USER_AGENT),
         });
     }
+    // Moved in, not cloned: a clone of a value made from a slice allocates.
+    response.headers_mut().insert(REQUEST_ID, noted.request_id);
     response
 }
 
@@ -256,8 +272,9 @@ fn observed<B: MessageBody + 'static>(
 /// answer made here is a ready future, and the rest pass on with their inner
 /// future unboxed. A layer of its own costs about 120 ns a request
 /// (`examples/stack_overhead.rs`, detail 2,414 ns with the checks apart, 2,229 ns
-/// without that layer); `from_fn` boxes every request's future.
-pub struct Serve;
+/// without that layer); `from_fn` boxes every request's future. It holds the
+/// application's state, so that no request looks it up.
+pub struct Serve(pub web::Data<AppState>);
 
 impl<S, B> Transform<S, ServiceRequest> for Serve
 where
@@ -271,13 +288,17 @@ where
     type Future = Ready<Result<ServeService<S>, ()>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(ServeService { service }))
+        ready(Ok(ServeService {
+            service,
+            state: self.0.clone(),
+        }))
     }
 }
 
-/// The service of [`Serve`].
+/// The service of [`Serve`] (one per worker).
 pub struct ServeService<S> {
     service: S,
+    state: web::Data<AppState>,
 }
 
 /// The inner service's answer, its body on the left.
@@ -298,7 +319,7 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        match answer_here(&mut req) {
+        match answer_here(&mut req, &self.state) {
             Some(response) => {
                 Either::Left(ready(Ok(req.into_response(response).map_into_right_body())))
             }
@@ -312,11 +333,9 @@ where
 }
 
 /// What [`Serve`] answers itself, if anything (a memo answer's route pattern is
-/// kept in the request's extensions for the metrics).
-fn answer_here(req: &mut ServiceRequest) -> Option<HttpResponse> {
-    let max_query = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.settings.max_query_length)?;
+/// left for [`Observe`] in `MEMO_ROUTE`, for the metrics).
+fn answer_here(req: &mut ServiceRequest, state: &AppState) -> Option<HttpResponse> {
+    let max_query = state.settings.max_query_length;
     let refusal = if !super::METHODS.contains(req.method()) {
         Some(ApiError::method_not_allowed(
             req.request(),
@@ -342,36 +361,9 @@ fn answer_here(req: &mut ServiceRequest) -> Option<HttpResponse> {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    let (answer, pattern) = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| answer::from_memo(req.request(), &state.snapshots.peek(), state))?;
-    req.extensions_mut().insert(MemoRoute(pattern));
+    let (answer, pattern) = answer::from_memo(req.request(), &state.snapshots.peek(), state)?;
+    MEMO_ROUTE.set(Some((request_identity(req.head()), pattern)));
     Some(answer)
-}
-
-/// An address as text, IPv4 without the formatting machinery (this runs for every
-/// request).
-pub(super) fn ip_text(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            // Digit by digit into one allocation (no formatter, no UTF-8 check).
-            let mut text = String::with_capacity(15);
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    text.push('.');
-                }
-                if octet >= 100 {
-                    text.push(char::from(b'0' + octet / 100));
-                }
-                if octet >= 10 {
-                    text.push(char::from(b'0' + octet / 10 % 10));
-                }
-                text.push(char::from(b'0' + octet % 10));
-            }
-            text
-        }
-        IpAddr::V6(v6) => v6.to_string(),
-    }
 }
 
 fn has_content(headers: &HeaderMap) -> bool {
@@ -402,23 +394,6 @@ pub fn client_address(req: &ServiceRequest, trust_forwarded_for: bool) -> Option
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
-    use std::net::IpAddr;
-
-    #[test]
-    fn addresses_are_written_as_std_writes_them() {
-        for text in [
-            "0.0.0.0",
-            "255.255.255.255",
-            "10.0.100.9",
-            "192.168.1.20",
-            "127.0.0.1",
-            "::1",
-            "2001:db8::ff00:42:8329",
-        ] {
-            let ip: IpAddr = text.parse().expect("an address");
-            assert_eq!(super::ip_text(ip), ip.to_string());
-        }
-    }
 
     #[test]
     fn generated_request_ids_are_unique_across_threads_and_32_hex_digits() {

@@ -556,7 +556,7 @@ pub fn app(
     // Workers register the same routes without making their documentation again
     // (the document is made once per process: `openapi()`).
     with_routes!(App::new(), web::scope("/v1"))
-        .app_data(state)
+        .app_data(state.clone())
         .service(
             web::scope("/swagger-ui")
                 .wrap(DefaultHeaders::new().add((header::CONTENT_SECURITY_POLICY, CSP_SWAGGER)))
@@ -569,10 +569,10 @@ pub fn app(
         .route("/embed", web::get().to(embed::redirect))
         .default_service(web::to(fallback))
         .wrap(Compress::default())
-        .wrap(middleware::Serve)
+        .wrap(middleware::Serve(state.clone()))
         .wrap(limiter)
         .wrap(cors)
-        .wrap(middleware::Observe)
+        .wrap(middleware::Observe(state))
         .wrap(security_headers(any_origin))
 }
 

@@ -425,13 +425,18 @@ where
 /// Adds `RateLimit-Policy: "default";q=…;w=…` and `RateLimit: "default";r=…;t=…`.
 fn fields(headers: &mut HeaderMap, policy: &HeaderValue, remaining: u64, reset: u64) {
     headers.insert(POLICY, policy.clone());
-    let mut value = Vec::with_capacity(40);
-    let mut digits = itoa::Buffer::new();
-    value.extend_from_slice(b"\"default\";r=");
-    value.extend_from_slice(digits.format(remaining).as_bytes());
-    value.extend_from_slice(b";t=");
-    value.extend_from_slice(digits.format(reset).as_bytes());
-    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
+    // Made on the stack and copied once (a `Vec` made into `Bytes` allocates twice).
+    let mut value = [0u8; 64];
+    let mut len = 0;
+    let mut put = |part: &[u8]| {
+        value[len..len + part.len()].copy_from_slice(part);
+        len += part.len();
+    };
+    put(b"\"default\";r=");
+    put(itoa::Buffer::new().format(remaining).as_bytes());
+    put(b";t=");
+    put(itoa::Buffer::new().format(reset).as_bytes());
+    if let Ok(value) = HeaderValue::from_bytes(&value[..len]) {
         headers.insert(RATELIMIT, value);
     }
 }
