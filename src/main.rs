@@ -45,12 +45,14 @@ fn tune_allocator() {
 const TUNABLES: &str = "glibc.cpu.x86_rep_movsb_threshold=4194304";
 
 /// `GLIBC_TUNABLES` with [`TUNABLES`] added before what the caller set (a key
-/// the caller sets wins), or `None` when the caller sets the same key already.
+/// the caller sets wins; an empty value counts as none), or `None` when the caller
+/// sets the same key already.
 #[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
 fn tunables_with_ours(current: Option<std::ffi::OsString>) -> Option<std::ffi::OsString> {
     let key = TUNABLES.split('=').next().unwrap_or(TUNABLES);
     match current {
         None => Some(TUNABLES.into()),
+        Some(theirs) if theirs.is_empty() => Some(TUNABLES.into()),
         Some(theirs) if theirs.to_string_lossy().contains(key) => None,
         Some(theirs) => {
             let mut value = std::ffi::OsString::from(TUNABLES);
@@ -230,6 +232,10 @@ mod tests {
     #[test]
     fn our_tunables_go_before_the_callers_and_yield_to_the_same_key() {
         assert_eq!(tunables_with_ours(None), Some(OsString::from(TUNABLES)));
+        assert_eq!(
+            tunables_with_ours(Some(OsString::new())),
+            Some(OsString::from(TUNABLES))
+        );
         assert_eq!(
             tunables_with_ours(Some("glibc.malloc.arena_max=4".into())),
             Some(OsString::from(format!(

@@ -250,6 +250,28 @@ fn sighup_reloads_the_data_dir_and_a_broken_catalogue_keeps_the_old_one() {
     assert!(served.get("/readyz").contains("\"generation\":2"));
 }
 
+/// On x86-64 glibc the server starts itself again in place with its glibc tunable
+/// (`src/main.rs`): the process serving is the one started (signals and supervisors
+/// reach it by that id), its environment holds the tunable, and it serves.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+#[test]
+fn the_server_runs_with_its_glibc_tunable_under_the_process_id_it_started_with() {
+    let served = Served::start("tunables", &standalone_nodejs(), false);
+    let environ = std::fs::read(format!("/proc/{}/environ", served.child.id()))
+        .expect("the process's environment");
+    let tunables: Vec<&[u8]> = environ
+        .split(|&byte| byte == 0)
+        .filter(|entry| entry.starts_with(b"GLIBC_TUNABLES="))
+        .collect();
+    assert_eq!(tunables.len(), 1, "one GLIBC_TUNABLES entry");
+    let value = String::from_utf8_lossy(tunables[0]);
+    assert!(
+        value.contains("glibc.cpu.x86_rep_movsb_threshold="),
+        "the tunable is set: {value}"
+    );
+    assert!(served.get("/healthz").starts_with("HTTP/1.1 200"));
+}
+
 #[test]
 fn sigterm_finishes_in_flight_requests_and_exits_0() {
     let mut served = Served::start("shutdown", &standalone_nodejs(), false);
