@@ -96,7 +96,7 @@ seconds() { # 10s | 2m | 500ms | 10 -> whole seconds (rounded up)
         *) echo "$1" ;;
     esac
 }
-RUNS_PER_SET=19     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304), each paired with a baseline run, + the list-size baseline
+RUNS_PER_SET=20     # 9 Stack Atlas runs (detail, 2 lists, 3 searches, suggest, export, 304), each paired with a baseline run, + the list-size baseline without and with the list's headers
 HAVE_SYNTH=0
 { [ -f examples/synthetic.rs ] || [ -n "${SYNTHETIC_GENERATOR:-}" ]; } && HAVE_SYNTH=1
 n_synth=0
@@ -290,12 +290,13 @@ drain_log() {
 # endpoint for DURATION; raw output in $RESULTS_DIR/TAG-KEY-REPEAT.txt. With
 # PAIR_BASE_PORT set, the baseline is measured with each endpoint
 # (TAG-pair_KEY-REPEAT.txt), and with the default list page also the baseline at its
-# size (PAIR_LIST_PORT, TAG-pairlist_KEY-REPEAT.txt), in SLICES interleaved slices of
+# size (PAIR_LIST_PORT, TAG-pairlist_KEY-REPEAT.txt) and at its size with its headers
+# (PAIR_HEADERS_PORT, TAG-pairheaders_KEY-REPEAT.txt), in SLICES interleaved slices of
 # DURATION/SLICES: baseline(s) then Stack Atlas in odd slices, the reverse in even
 # ones. Each ratio then compares the same seconds of the machine, whose speed wanders:
 # two identical baselines measured 5 s each one after the other differed by up to
 # 11% (pairs 0.90–1.11), in 5 interleaved slices of 2 s by up to 3% (0.97–1.03).
-PAIR_BASE_PORT='' PAIR_LIST_PORT=''
+PAIR_BASE_PORT='' PAIR_LIST_PORT='' PAIR_HEADERS_PORT=''
 measure_set() {
     local port=$1 id=$2 tag=$3 rep=$4 duration=$5 export_conns=$6 logfile=$7
     local entry key label path skip conns lua slices=1 slice
@@ -321,6 +322,9 @@ measure_set() {
                 run_wrk baseline "http://127.0.0.1:$PAIR_BASE_PORT$path" "$RESULTS_DIR/$tag-pair_$key-$rep.txt" "${piece}s" "$conns"
                 if [ "$key" = list ] && [ -n "$PAIR_LIST_PORT" ]; then
                     run_wrk baseline-list "http://127.0.0.1:$PAIR_LIST_PORT$path" "$RESULTS_DIR/$tag-pairlist_$key-$rep.txt" "${piece}s" "$conns"
+                fi
+                if [ "$key" = list ] && [ -n "$PAIR_HEADERS_PORT" ]; then
+                    run_wrk baseline-headers "http://127.0.0.1:$PAIR_HEADERS_PORT$path" "$RESULTS_DIR/$tag-pairheaders_$key-$rep.txt" "${piece}s" "$conns"
                 fi
             fi
             if (( slice % 2 == 1 )); then
@@ -412,10 +416,19 @@ prepare_endpoints "$SA_PORT" nodejs
 # for an answer of that size (a larger body costs the client, the kernel and the
 # server more per request whatever computes it).
 LIST_BODY=$WORK/list-body.json
-curl -s "http://127.0.0.1:$SA_PORT/v1/technologies" >"$LIST_BODY"
+LIST_HEADERS=$WORK/list-headers.txt
+curl -s -D "$LIST_HEADERS.raw" "http://127.0.0.1:$SA_PORT/v1/technologies" >"$LIST_BODY"
+tr -d '\r' <"$LIST_HEADERS.raw" | tail -n +2 >"$LIST_HEADERS"   # without the status line
 start_server baseline-list "$RESULTS_DIR/baseline-list.log" / "$BASELINE" --body "$LIST_BODY"
 BASE_LIST_PID=$STARTED_PID BASE_LIST_PORT=$STARTED_PORT
 BASE_LIST_BYTES=$(curl -s "http://127.0.0.1:$BASE_LIST_PORT/" | wc -c)
+# A third: the same bytes with the list answer's header block (as captured, constant),
+# so the report can tell what those header bytes cost from what serving them costs.
+start_server baseline-headers "$RESULTS_DIR/baseline-headers.log" / "$BASELINE" --body "$LIST_BODY" --headers "$LIST_HEADERS"
+BASE_HEADERS_PID=$STARTED_PID BASE_HEADERS_PORT=$STARTED_PORT
+LIST_HEAD_BYTES=$(curl -s -D - -o /dev/null "http://127.0.0.1:$SA_PORT/v1/technologies" | wc -c)
+BASE_LIST_HEAD_BYTES=$(curl -s -D - -o /dev/null "http://127.0.0.1:$BASE_LIST_PORT/" | wc -c)
+BASE_HEADERS_HEAD_BYTES=$(curl -s -D - -o /dev/null "http://127.0.0.1:$BASE_HEADERS_PORT/" | wc -c)
 
 # Warm-up, not measured: a server's first seconds under load (its heap and caches
 # growing to the load) ran slower than the rest, and the first pair of a set (the
@@ -423,36 +436,42 @@ BASE_LIST_BYTES=$(curl -s "http://127.0.0.1:$BASE_LIST_PORT/" | wc -c)
 # the baseline, their later pairs 0.86.
 if [ "$WARMUP" != 0 ]; then
     log "warming up each server for $WARMUP (not measured)"
-    for url in "http://127.0.0.1:$BASE_PORT/" "http://127.0.0.1:$BASE_LIST_PORT/" \
+    for url in "http://127.0.0.1:$BASE_PORT/" "http://127.0.0.1:$BASE_LIST_PORT/" "http://127.0.0.1:$BASE_HEADERS_PORT/" \
         "http://127.0.0.1:$SA_PORT/v1/technologies/nodejs" "http://127.0.0.1:$SA_PORT/v1/technologies"; do
         run_wrk warm-up "$url" "$RESULTS_DIR/warm-up.txt" "$WARMUP" "$CONNECTIONS"
     done
     drain_log "$SA_LOG" "$RESULTS_DIR/embedded-access-log-tail.txt"
 fi
 
-PAIR_BASE_PORT=$BASE_PORT PAIR_LIST_PORT=$BASE_LIST_PORT
+PAIR_BASE_PORT=$BASE_PORT PAIR_LIST_PORT=$BASE_LIST_PORT PAIR_HEADERS_PORT=$BASE_HEADERS_PORT
 for rep in $(seq "$REPEATS"); do
     measure_set "$SA_PORT" nodejs embedded "$rep" "$DURATION" "$CONNECTIONS" "$SA_LOG"
 done
-PAIR_BASE_PORT='' PAIR_LIST_PORT=''
+PAIR_BASE_PORT='' PAIR_LIST_PORT='' PAIR_HEADERS_PORT=''
 # every baseline run of the set, for the baseline rows
 for f in "$RESULTS_DIR"/embedded-pair_*.txt; do cp "$f" "$RESULTS_DIR/embedded-baseline-$(basename "$f" .txt | sed 's/^embedded-pair_//; s/-/_/').txt"; done
 for f in "$RESULTS_DIR"/embedded-pairlist_*.txt; do cp "$f" "$RESULTS_DIR/embedded-baselinelist-$(basename "$f" .txt | sed 's/^embedded-pairlist_//; s/-/_/').txt"; done
+for f in "$RESULTS_DIR"/embedded-pairheaders_*.txt; do cp "$f" "$RESULTS_DIR/embedded-baselineheaders-$(basename "$f" .txt | sed 's/^embedded-pairheaders_//; s/-/_/').txt"; done
 SA_RSS=$(rss_kib "$SA_PID") SA_HWM=$(hwm_kib "$SA_PID")
 MEMORY_ROWS+=("| embedded | $(curl -s "http://127.0.0.1:$SA_PORT/readyz" | grep -o '"technologies":[0-9]*' | cut -d: -f2) | $(fmt_ms "$EMB_START") | $(fmt_ms "$EMB_SELF") | $(mib "$SA_IDLE_RSS") | $(mib "$SA_RSS") | $(mib "$SA_HWM") |")
 kill_started "$SA_PID"
 kill_started "$BASE_PID"
 kill_started "$BASE_LIST_PID"
+kill_started "$BASE_HEADERS_PID"
 
 read -r B_RPS B_P50 B_P99 B_ERR B_MIN B_MAX < <(summarise embedded baseline)
 read -r BL_RPS BL_P50 BL_P99 BL_ERR BL_MIN BL_MAX < <(summarise embedded baselinelist)
+read -r BH_RPS BH_P50 BH_P99 BH_ERR BH_MIN BH_MAX < <(summarise embedded baselineheaders)
 LIST_VS_SAME_SIZE=$(paired_ratio embedded list pairlist_list)
+LIST_VS_SAME_HEADERS=$(paired_ratio embedded list pairheaders_list)
+HEADERS_VS_SAME_SIZE=$(paired_ratio embedded pairheaders_list pairlist_list)
 TABLE=$WORK/table.md
 {
     echo "| endpoint | body bytes | req/s (median) | req/s min–max | p50 ms | p99 ms | × baseline req/s | errors |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     echo "| baseline (constant JSON; all its runs) | $BASE_BYTES | $(fmt_num "$B_RPS") | $(spread "$B_MIN" "$B_MAX") | $(fmt_ms "$B_P50") | $(fmt_ms "$B_P99") | 1.000 | $B_ERR |"
     echo "| baseline at the list page's size (constant JSON) | $BASE_LIST_BYTES | $(fmt_num "$BL_RPS") | $(spread "$BL_MIN" "$BL_MAX") | $(fmt_ms "$BL_P50") | $(fmt_ms "$BL_P99") | $(fmt_ratio "$(paired_ratio embedded pairlist_list pair_list)") | $BL_ERR |"
+    echo "| the same, with the list answer's headers (constant) | $BASE_LIST_BYTES | $(fmt_num "$BH_RPS") | $(spread "$BH_MIN" "$BH_MAX") | $(fmt_ms "$BH_P50") | $(fmt_ms "$BH_P99") | $(fmt_ratio "$(paired_ratio embedded pairheaders_list pair_list)") | $BH_ERR |"
     for entry in "${ENDPOINTS[@]}"; do
         IFS='|' read -r key label _ <<<"$entry"
         skip="SKIP_$key"
@@ -527,6 +546,7 @@ ELAPSED=$(( $(date +%s) - T0 ))
     echo "wrk -t$THREADS -c$CONNECTIONS --timeout $TIMEOUT --latency, $DURATION per server and endpoint in $SLICES interleaved slice(s); median of $REPEATS repeat(s); 127.0.0.1; access log on; rate limit $RATE_LIMIT/window; no Accept-Encoding (identity)."
     echo "Detail answer (nodejs): $DETAIL_BYTES bytes. × baseline = the median over the $REPEATS repeats of the endpoint's req/s ÷ the baseline's req/s in the same interleaved slices."
     echo "The list's default page reaches $(fmt_ratio "$LIST_VS_SAME_SIZE") of the baseline answering the same number of bytes ($BASE_LIST_BYTES), measured the same way."
+    echo "Its header block ($LIST_HEAD_BYTES bytes of head against the baseline's $BASE_LIST_HEAD_BYTES), sent as constant headers by that baseline ($BASE_HEADERS_HEAD_BYTES bytes of head), takes the baseline to $(fmt_ratio "$HEADERS_VS_SAME_SIZE") of itself; the list page reaches $(fmt_ratio "$LIST_VS_SAME_HEADERS") of that baseline with headers."
     echo
     cat "$TABLE"
     echo

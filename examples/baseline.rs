@@ -7,6 +7,8 @@
 //! middleware. `benches/load.sh` drives it with the same wrk settings as every
 //! Stack Atlas endpoint, so `requests/s of an endpoint ÷ requests/s of the baseline`
 //! says what share of the framework's ceiling on this machine the endpoint reaches.
+//! With `--headers`, it also sends a given header block (Stack Atlas's, captured from
+//! an answer), which tells what those bytes cost by themselves.
 //!
 //! ```sh
 //! cargo run --release --example baseline -- --port 8081
@@ -14,7 +16,8 @@
 
 use std::num::NonZeroUsize;
 
-use actix_web::{App, HttpResponse, HttpServer, http::header, web};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use clap::Parser;
 
 /// A typical detail answer, byte for byte (re-capture it with
@@ -37,12 +40,59 @@ struct Args {
     /// ceiling for a larger answer, such as the default list page).
     #[arg(long)]
     body: Option<std::path::PathBuf>,
+    /// Also send these headers with every answer: one `name: value` per line (blank
+    /// lines, `Content-Length`, `Content-Type` and `Date` are skipped: actix-web
+    /// writes those itself).
+    #[arg(long)]
+    headers: Option<std::path::PathBuf>,
 }
+
+/// Headers sent with every answer besides `Content-Type`.
+type Headers = &'static [(HeaderName, HeaderValue)];
 
 async fn answer(body: web::Data<&'static [u8]>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(*body.get_ref())
+}
+
+/// [`answer`] with the `--headers` block (a separate handler, so that the plain
+/// baseline does no more than before).
+async fn answer_with_headers(
+    body: web::Data<&'static [u8]>,
+    headers: web::Data<Headers>,
+) -> HttpResponse {
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header((header::CONTENT_TYPE, "application/json"));
+    for (name, value) in headers.iter() {
+        // Static names and values: cloning them counts no references.
+        answer.append_header((name.clone(), value.clone()));
+    }
+    answer.body(*body.get_ref())
+}
+
+/// The `name: value` lines of `text` as static headers (kept for the process's life).
+fn parse_headers(text: &str) -> std::io::Result<Headers> {
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut headers = Vec::new();
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid(format!("not a `name: value` line: {line:?}")))?;
+        let name: &'static str = name.trim().to_ascii_lowercase().leak();
+        let value: &'static str = value.trim().to_owned().leak();
+        HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid(format!("not a header name: {name:?}")))?;
+        HeaderValue::from_str(value)
+            .map_err(|_| invalid(format!("not a header value: {value:?}")))?;
+        if !matches!(name, "content-length" | "content-type" | "date") {
+            headers.push((
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            ));
+        }
+    }
+    Ok(headers.leak())
 }
 
 #[actix_web::main]
@@ -56,17 +106,28 @@ async fn main() -> std::io::Result<()> {
         Some(path) => std::fs::read(path)?.leak(),
         None => BODY.as_bytes(),
     };
+    let headers = match &args.headers {
+        Some(path) => parse_headers(&std::fs::read_to_string(path)?)?,
+        None => &[],
+    };
     let server = HttpServer::new(move || {
+        let route = if headers.is_empty() {
+            web::get().to(answer)
+        } else {
+            web::get().to(answer_with_headers)
+        };
         App::new()
             .app_data(web::Data::new(body))
-            .default_service(web::get().to(answer))
+            .app_data(web::Data::new(headers))
+            .default_service(route)
     })
     .workers(workers)
     .bind((args.host.as_str(), args.port))?;
     for address in server.addrs() {
         eprintln!(
-            "baseline: {} bytes on every GET at http://{address} ({workers} workers)",
-            body.len()
+            "baseline: {} bytes and {} extra headers on every GET at http://{address} ({workers} workers)",
+            body.len(),
+            headers.len()
         );
     }
     server.run().await
